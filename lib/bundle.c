@@ -799,7 +799,8 @@ static int parse_manifest(struct imp *im, const char *text, size_t len)
     json_decref(m);
     if (rc)
         return rc;
-    qsort(im->sorted, im->nslots, sizeof *im->sorted, slot_cmp);
+    if (im->nslots > 1)
+        qsort(im->sorted, im->nslots, sizeof *im->sorted, slot_cmp);
     for (i = 1; i < im->nslots; i++)
         if (!strcmp(im->sorted[i]->path, im->sorted[i - 1]->path))
             return refuse(im, MANIFEST_NAME, "asset '%s' listed twice",

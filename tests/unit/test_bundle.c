@@ -346,6 +346,24 @@ static void test_roundtrip(void)
     is_str(imp.doc_json, doc, "document from memory");
     avk_bundle_import_release(&imp);
 
+    /* A project without assets. */
+    {
+        char *b0 = path2(outdir, "empty.tar.gz"), *w0 = new_ws("noassets", 0);
+
+        rc = avk_bundle_export(w0, doc, NULL, 0, b0, &err);
+        is_int(rc, 0, "export without assets succeeds");
+        rc = avk_bundle_import(b0, w0, &imp, &err);
+        is_int(rc, 0, "import without assets succeeds");
+        is_int(imp.nassets, 0, "no assets");
+        is_str(imp.doc_json, doc, "document of an asset-less bundle");
+        avk_bundle_import_release(&imp);
+        before = walk(w0);
+        is_str(before, ".av 40755 0 -\n", "no asset directories created");
+        free(before);
+        free(w0);
+        free(b0);
+    }
+
     avk_buf_release(&x);
     avk_buf_release(&y);
     free(f1);
