@@ -1194,6 +1194,10 @@ static int place_assets(struct imp *im)
         if (unlinkat(im->tmpfd, sl->tmpname, 0) == 0)
             sl->tmpname[0] = '\0';
     }
+    /* Make new directories durable too (best effort, as avk_fsync_dir). */
+    fsync(im->assetsfd);
+    if (im->made_assets)
+        fsync(im->avfd);
     return 0;
 }
 

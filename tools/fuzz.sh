@@ -28,6 +28,9 @@ pkg_cflags=$(pkg-config --cflags $pkgs)
 # shellcheck disable=SC2086
 pkg_libs=$(pkg-config --libs $pkgs)
 version=$(sed -n 's/^VERSION *= *//p' Makefile)
+# The quotes around the two string macros are meant to reach the compiler
+# (as the Makefile's '"..."' does), so word splitting $cflags is right.
+# shellcheck disable=SC2089
 cflags="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1
  -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
  -Ilib -DAVK_VERSION=\"$version\" -DAVK_DATADIR=\"/usr/local/share/av\""
@@ -37,12 +40,13 @@ mkdir -p "$out/obj"
 # Rebuilt when any lib/ source or header is newer than the stamp.
 stamp=$out/obj/.stamp
 if [ ! -e "$stamp" ] || [ -n "$(find lib -newer "$stamp" -name '*.[ch]' | head -n 1)" ] ||
-    [ "$(ls lib/*.c | wc -l)" -ne "$(ls "$out"/obj/*.o 2>/dev/null | wc -l)" ]; then
+    [ "$(find lib -maxdepth 1 -name '*.c' | wc -l)" -ne \
+        "$(find "$out/obj" -maxdepth 1 -name '*.o' | wc -l)" ]; then
     rm -f "$out"/obj/*.o
     for src in lib/*.c; do
         obj=$out/obj/$(basename "$src" .c).o
         echo "fuzz.sh: cc $src"
-        # shellcheck disable=SC2086
+        # shellcheck disable=SC2086,SC2090
         $cc $cflags -fsanitize=fuzzer-no-link $pkg_cflags -c -o "$obj" "$src"
     done
     touch "$stamp"
@@ -65,7 +69,7 @@ for src in tests/fuzz/fuzz_*.c; do
     bin=$out/fuzz_$name
     log=$out/fuzz_$name.log
     echo "fuzz.sh: building $bin"
-    # shellcheck disable=SC2086
+    # shellcheck disable=SC2086,SC2090
     $cc $cflags -fsanitize=fuzzer -DAVK_LIBFUZZER $pkg_cflags -o "$bin" "$src" \
         "$out"/obj/*.o $pkg_libs -lm -lpthread
     work=$out/corpus/$name
@@ -88,7 +92,7 @@ for src in tests/fuzz/fuzz_*.c; do
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | sed 's/cov: //')
     ft=$(grep -o 'ft: [0-9]*' "$log" | tail -n 1 | sed 's/ft: //')
     summary="$summary
-  $name: $status, ${execs:-?} runs, ${rate:-?} exec/s, cov ${cov:-?} edges, ft ${ft:-?}, corpus $(ls "$work" | wc -l) files"
+  $name: $status, ${execs:-?} runs, ${rate:-?} exec/s, cov ${cov:-?} edges, ft ${ft:-?}, corpus $(find "$work" -type f | wc -l) files"
 done
 
 echo "fuzz.sh: summary (${secs}s per target):$summary"

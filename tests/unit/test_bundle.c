@@ -688,6 +688,28 @@ static void test_hostile(void)
         free(before);
         unlink(tmpd);
 
+        {
+            char *moved = path2(ws2, ".av/assets-real");
+
+            if (rename(assets, moved) != 0 || symlink(outside, assets) != 0)
+                abort();
+            before = walk(ws2);
+            rc = avk_bundle_import(bundle_path, ws2, &imp, &err);
+            ok(rc != 0 && strstr(err.msg, "symbolic link"),
+               "a symlinked .av/assets is refused: %s", err.msg);
+            after = walk(ws2);
+            is_str(after, before, "workspace unchanged");
+            free(after);
+            free(before);
+            before = walk(outside);
+            is_str(before, "", "nothing written through the symlink");
+            free(before);
+            unlink(assets);
+            if (rename(moved, assets) != 0)
+                abort();
+            free(moved);
+        }
+
         /* The second asset's name is taken by a corrupt file: the first,
          * already placed, must be rolled back. */
         {
