@@ -697,7 +697,7 @@ static int read_small(struct imp *im, struct archive *a, const char *name,
             return arc_refuse(im, a, name);
         if (got == 0)
             break;
-        if ((long long)(b->len + (size_t)got) > size)
+        if (b->len + (size_t)got > (size_t)size) /* size >= 0 */
             return refuse(im, name, "more data than its header declares");
         if (avk_buf_add(b, im->chunk, (size_t)got))
             return avk_fail(im->err, AVK_EX_OSERR, "out of memory");

@@ -3,4 +3,4 @@
  * tests/90-fuzz-regress.t: `fuzz_replay_bundle FILE...` imports each file
  * the way the fuzzer does (main comes from tests/fuzz/replay_main.h).
  */
-#include "../fuzz/fuzz_bundle.c"
+#include "../fuzz/fuzz_bundle.c" /* NOLINT(bugprone-suspicious-include) */

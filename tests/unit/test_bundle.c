@@ -148,13 +148,13 @@ static char *walk(const char *root)
 
 struct ent {
     const char *name;
-    char type;        /* f file, d dir, l symlink, h hard link, c chr dev,
+    long type;        /* f file, d dir, l symlink, h hard link, c chr dev,
                          p fifo */
     const void *data; /* NULL: a string in text */
     const char *text;
     size_t len;
     long long size;   /* header size; -1: the data's length */
-    unsigned mode;    /* 0: 0644 / 0755 */
+    long mode;        /* 0: 0644 / 0755 */
 };
 
 enum { PLAIN = 0, GZIP = 1, ZIP = 2 };
