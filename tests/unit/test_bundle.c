@@ -710,6 +710,30 @@ static void test_hostile(void)
             free(moved);
         }
 
+        /* A symlink planted at an asset's final name is not followed. */
+        {
+            char *f = path2(ws2, a1), *dir = avk_dirname(f);
+            char *target = path2(outside, "planted");
+
+            avk_mkdirs(dir, 0755, NULL);
+            if (symlink(target, f) != 0)
+                abort();
+            before = walk(ws2);
+            rc = avk_bundle_import(bundle_path, ws2, &imp, &err);
+            ok(rc == AVK_EX_DATAERR && strstr(err.msg, "existing asset"),
+               "a symlink at an asset's name is refused: %s", err.msg);
+            after = walk(ws2);
+            is_str(after, before, "workspace unchanged");
+            free(after);
+            free(before);
+            ok(!avk_is_file(target), "nothing written through the symlink");
+            unlink(f);
+            rmdir(dir);
+            free(target);
+            free(dir);
+            free(f);
+        }
+
         /* The second asset's name is taken by a corrupt file: the first,
          * already placed, must be rolled back. */
         {
