@@ -170,7 +170,7 @@ static const char *path_problem(const char *p, int is_dir)
     return NULL;
 }
 
-/* The asset-tree directories a bundle may carry: .av .av/assets .av/assets/ab */
+/* Asset-tree directories a bundle may carry: .av .av/assets .av/assets/ab */
 static int allowed_dir(const char *p)
 {
     size_t len = strlen(p);
@@ -488,13 +488,15 @@ static int ex_open_assets_dir(const char *ws_root, int *assetsfd,
     close(wsfd);
     if (avfd < 0)
         return avk_fail(err, AVK_EX_NOINPUT, "cannot open '%s/.av': %s",
-                        ws_root, e == ELOOP ? "is a symbolic link" : strerror(e));
+                        ws_root,
+                        e == ELOOP ? "is a symbolic link" : strerror(e));
     *assetsfd = open_dir_at(avfd, "assets");
     e = errno;
     close(avfd);
     if (*assetsfd < 0)
         return avk_fail(err, AVK_EX_NOINPUT, "cannot open '%s/.av/assets': %s",
-                        ws_root, e == ELOOP ? "is a symbolic link" : strerror(e));
+                        ws_root,
+                        e == ELOOP ? "is a symbolic link" : strerror(e));
     return 0;
 }
 
@@ -1273,7 +1275,8 @@ static int open_workspace(struct imp *im)
     e = errno;
     close(wsfd);
     if (im->avfd < 0)
-        return avk_fail(im->err, e == ENOENT ? AVK_EX_NOINPUT : AVK_EX_CANTCREAT,
+        return avk_fail(im->err,
+                        e == ENOENT ? AVK_EX_NOINPUT : AVK_EX_CANTCREAT,
                         "cannot open '%s/.av': %s", im->ws,
                         e == ELOOP ? "is a symbolic link" : strerror(e));
     return 0;
@@ -1281,8 +1284,8 @@ static int open_workspace(struct imp *im)
 
 int avk_bundle_import_ex(const char *archive_path, const void *data,
                          size_t len, const char *ws_root,
-                         const avk_bundle_limits *lim, struct avk_bundle_import *out,
-                         avk_err *err)
+                         const avk_bundle_limits *lim,
+                         struct avk_bundle_import *out, avk_err *err)
 {
     avk_bundle_limits deflim;
     struct archive *a = NULL;

@@ -238,7 +238,9 @@ static char *manifest_of(const char *const *paths, const char *const *shas,
     avk_buf_adds(&b, "{\"bundle\":1,\"created\":\"2026-11-25T17:00:00Z\","
                      "\"document\":\"document.json\",\"assets\":[");
     for (i = 0; i < n; i++)
-        avk_buf_printf(&b, "%s{\"path\":\"%s\",\"sha256\":\"%s\",\"bytes\":%lld}",
+        avk_buf_printf(&b,
+                       "%s{\"path\":\"%s\",\"sha256\":\"%s\","
+                       "\"bytes\":%lld}",
                        i ? "," : "", paths[i], shas[i], bytes[i]);
     avk_buf_adds(&b, "]}");
     return avk_buf_detach(&b);
