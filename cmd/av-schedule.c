@@ -722,8 +722,8 @@ static int run_job(avk_ctx *ctx, const opts *o, const run_cfg *cfg,
             free(argv);
             break;
         }
-        avk_info(&ctx->diag, "job %lld: %s (attempt %d)", j->id, name,
-                 j->attempts);
+        avk_debug(&ctx->diag, "job %lld: %s (attempt %d)", j->id, name,
+                  j->attempts);
         memset(&sp, 0, sizeof sp);
         sp.argv = argv;
         sp.env = env;
@@ -788,6 +788,10 @@ static int run_job(avk_ctx *ctx, const opts *o, const run_cfg *cfg,
         }
         if (!rc && oc.outcome != AVK_OUTCOME_OK)
             avk_info(&ctx->diag, "job %lld: %s -> %s", j->id, error, state);
+        if (!rc && oc.outcome != AVK_OUTCOME_OK && strcmp(state, "lost")) {
+            free(j->last_error);
+            j->last_error = strdup(error);
+        }
         avk_proc_result_release(&res);
         if (rc || strcmp(state, "running") || !input)
             break;
@@ -864,8 +868,11 @@ static int worker(avk_ctx *ctx, const opts *o, run_cfg *cfg)
             if (rc) {
                 avk_report(&ctx->diag, &err, rc);
                 failures++;
+            } else if (!strcmp(state, "failed") || !strcmp(state, "dead")) {
+                avk_warn(&ctx->diag, "job %lld: %s: %s", j.id, state,
+                         j.last_error ? j.last_error : "");
             } else {
-                avk_info(&ctx->diag, "job %lld: %s", j.id, state);
+                avk_debug(&ctx->diag, "job %lld: %s", j.id, state);
             }
             avk_job_release(&j);
             if (o->metrics && (rc = write_metrics(ctx, o->metrics, &err)))
@@ -950,12 +957,15 @@ static int cmd_run(avk_ctx *ctx, opts *o, const avk_args *a)
         for (i = 0; i < n; i++) {
             pids[i] = fork();
             if (pids[i] == 0) {
+                /* the worker's own resources are released here; the
+                 * copies of main's argument tables belong to the parent,
+                 * so leave with _exit, not exit */
                 int wrc = worker(ctx, o, &cfg);
                 avk_ctx_release(ctx);
                 free(cfg.bin_dir);
                 free(pids);
                 fflush(NULL);
-                exit(wrc);
+                _exit(wrc);
             }
             if (pids[i] < 0) {
                 avk_error(&ctx->diag, "fork: %s", strerror(errno));
