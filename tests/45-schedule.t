@@ -16,7 +16,6 @@ run av-schedule run $RUNOPTS
 is "$rc" 0 "run"
 is "$(lines mark)" 6 "two stages for each of three jobs"
 is "$(sqlite3 .av/store.db "SELECT count(*) FROM jobs WHERE state='done'")" 3 "all done"
-id1=$(printf '%s\n' "$out" | sed -n 1p)
 run av-schedule show --json 1
 is "$(jget "$out" state)" done "show --json"
 is "$(jget "$out" attempts)" 1 "one attempt"

@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC2034
 # tests/schedule-lib.sh - shared set-up for the av-schedule tests (sourced
 # after tests/lib.sh and scratch): a workspace, a bin dir of fake stage
 # tools (tests/fakes/av-stage.py under each tool's name) and a marker file.

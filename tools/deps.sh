@@ -12,7 +12,8 @@ libarchive-dev libavformat-dev libavcodec-dev libavfilter-dev libavutil-dev
 libswscale-dev libswresample-dev libespeak-ng-dev espeak-ng-data
 libfreetype-dev libharfbuzz-dev libfribidi-dev libfontconfig-dev libexpat1-dev
 fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji fonts-dejavu-core
-mandoc clang libclang-rt-14-dev llvm cppcheck clang-tidy clang-format"
+mandoc clang libclang-rt-14-dev llvm cppcheck clang-tidy clang-format
+parallel"
 
 PKGCONFIG="libcurl jansson sqlite3 yaml-0.1 libcrypto libarchive libavformat
 libavcodec libavfilter libavutil libswscale libswresample espeak-ng freetype2
