@@ -6,14 +6,6 @@
 scratch
 . "$AVK_TOP/tests/schedule-lib.sh"
 
-# a fast stand-in for the stage tool (no interpreter start-up)
-mv bin/av-script bin/av-script.py
-cat > bin/av-script <<'FAKE'
-#!/bin/sh
-cat
-echo "script $AV_SCHEDULE_JOB $AV_SCHEDULE_ATTEMPT" >> "$FAKE_MARK"
-FAKE
-chmod +x bin/av-script
 i=0
 while [ $i -lt 50 ]; do i=$((i + 1)); set -- "$@" "topic $i"; done
 av-project new "$@" > docs.jsonl 2>/dev/null
@@ -33,7 +25,6 @@ for p in $pids; do wait "$p" || fails=$((fails + 1)); done
 end=$(date +%s)
 is "$fails" 0 "4 runners (one with --jobs 2) all succeed"
 is "$(cat run*.err)" "" "no errors from the runners"
-rm bin/av-script && mv bin/av-script.py bin/av-script
 is "$(lines mark)" 50 "50 stage runs: each job ran exactly once"
 is "$(cut -d' ' -f2 mark | sort -u | grep -c .)" 50 "50 distinct jobs in the marker file"
 is "$(sqlite3 .av/store.db "SELECT count(*) FROM jobs WHERE state='done' AND attempts=1")" 50 "all done, one attempt each"

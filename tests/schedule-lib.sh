@@ -1,11 +1,11 @@
 # shellcheck shell=sh disable=SC2034
 # tests/schedule-lib.sh - shared set-up for the av-schedule tests (sourced
 # after tests/lib.sh and scratch): a workspace, a bin dir of fake stage
-# tools (tests/fakes/av-stage.py under each tool's name) and a marker file.
+# tools (tests/fakes/av-stage.sh under each tool's name) and a marker file.
 av-project init >/dev/null 2>&1
 mkdir -p "$T/bin"
 for s in trend script voice image render publish; do
-    ln -s "$AVK_TOP/tests/fakes/av-stage.py" "$T/bin/av-$s"
+    ln -s "$AVK_TOP/tests/fakes/av-stage.sh" "$T/bin/av-$s"
 done
 AV_BIN_DIR=$T/bin
 FAKE_MARK=$T/mark
