@@ -1186,7 +1186,7 @@ int avk_loudness_normalize(avk_pcm *p, double target_lufs,
         return AVK_EX_OSERR;
     memcpy(orig.data, p->data,
            p->frames * (size_t)p->channels * sizeof(float));
-    for (iter = 0; iter < 4; iter++) {
+    for (iter = 0; iter < 6; iter++) {
         double ceil_lin = pow(10.0, (max_true_peak_dbtp - margin) / 20.0);
 
         memcpy(p->data, orig.data,

@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "audio.h"
+#include "buf.h"
 #include "err.h"
 
 typedef struct avk_word {
@@ -51,6 +52,13 @@ void avk_tts_opts_init(avk_tts_opts *o);
 
 /* espeak-ng voice name for a language tag, or NULL when unknown. */
 const char *avk_tts_espeak_voice(const char *lang);
+
+/* The text the engine is given for text in language lang (emoji dropped,
+ * abbreviations and amounts spelled out), into out (reset first); for
+ * tests and --dry-run style diagnostics.  AVK_EX_DATAERR for an unknown
+ * language or invalid UTF-8, AVK_EX_OSERR. */
+int avk_tts_speech_text(const char *lang, const char *text, avk_buf *out,
+                        avk_err *err);
 
 /* Speak scenes[0..nscenes) in order with opts->scene_pause_s between
  * them.  out receives 48 kHz mono audio (previous contents released);

@@ -287,6 +287,14 @@ static int is_wordchar(uint32_t c)
     return 1;
 }
 
+/* Symbols the engine reads out ("you & me"): a token made of them is a
+ * word. */
+static int is_spoken_symbol(uint32_t c)
+{
+    return c == '&' || c == '+' || c == '=' || c == '%' || c == 0xB0 ||
+           c == 0xD7 || c == 0x20AC || c == 0xA3 || c == '$';
+}
+
 static int is_dash(uint32_t c)
 {
     return c == 0x2012 || c == 0x2013 || c == 0x2014 || c == 0x2015 ||
@@ -517,10 +525,19 @@ static int spoken_form(const char *s, size_t n, int english, int next_upper,
             emoji = 1;
         else if (is_dash(c))
             rc = avk_buf_adds(&clean, ", ");
+        else if (c == '#' && english && clean.len == 0 && i + 1 < n &&
+                 isdigit((unsigned char)s[i + 1]))
+            rc = avk_buf_adds(&clean, "number "); /* #1 */
         else if ((c == '#' || c == '@') && clean.len == 0 && i + 1 < n)
             ; /* hashtag or handle: speak the name */
+        else if (c == '-' && english && i > 0 && i + 1 < n &&
+                 isdigit((unsigned char)s[i - 1]) &&
+                 isdigit((unsigned char)s[i + 1]))
+            rc = avk_buf_adds(&clean, " to "); /* 5-10 */
+        else if (c == '/' && english && n == 4 && memcmp(s, "24/7", 4) == 0)
+            rc = avk_buf_addc(&clean, ' ');
         else {
-            if (is_wordchar(c))
+            if (is_wordchar(c) || is_spoken_symbol(c))
                 word = 1;
             rc = avk_buf_add(&clean, s + i, l);
         }
@@ -834,6 +851,62 @@ static int lookup_style(const avk_tts_opts *o, style *st, avk_err *err)
     return 0;
 }
 
+/* Tokens of text and the text given to espeak-ng; *any: some token is a
+ * word.  0 or AVK_EX_OSERR. */
+static int build_spoken(const char *text, int english, toks *t, avk_buf *sp,
+                        int *any)
+{
+    size_t k;
+    int rc;
+
+    *any = 0;
+    if ((rc = tokenize(text, t)))
+        return rc;
+    for (k = 0; k < t->n; k++) {
+        size_t before = sp->len;
+        int next_upper = 1;
+
+        if (k + 1 < t->n) {
+            unsigned char c0 = (unsigned char)text[t->v[k + 1].b0];
+
+            next_upper = isupper(c0) || c0 == '"' || c0 >= 0x80;
+        }
+        if ((rc = spoken_form(text + t->v[k].b0, t->v[k].b1 - t->v[k].b0,
+                              english, next_upper, sp, &t->v[k].kind)))
+            return rc;
+        t->v[k].c0 = count_cp(sp->data ? sp->data : "", before);
+        t->v[k].c1 =
+            t->v[k].c0 + count_cp(sp->data + before, sp->len - before);
+        if (t->v[k].kind == TOK_WORD)
+            *any = 1;
+        if (sp->len > before && avk_buf_addc(sp, ' '))
+            return AVK_EX_OSERR;
+    }
+    return 0;
+}
+
+int avk_tts_speech_text(const char *lang, const char *text, avk_buf *out,
+                        avk_err *err)
+{
+    const char *voice = avk_tts_espeak_voice(lang);
+    toks t = {0};
+    int any, rc;
+
+    if (!voice)
+        return avk_fail(err, AVK_EX_DATAERR, "unknown language '%s'",
+                        lang ? lang : "");
+    if (!text || !utf8_valid(text))
+        return avk_fail(err, AVK_EX_DATAERR, "text is not valid UTF-8");
+    avk_buf_reset(out);
+    rc = build_spoken(text, strncmp(voice, "en", 2) == 0, &t, out, &any);
+    free(t.v);
+    if (!rc && out->len && out->data[out->len - 1] == ' ')
+        out->data[--out->len] = '\0';
+    if (!rc && !out->data && avk_buf_adds(out, ""))
+        rc = AVK_EX_OSERR;
+    return rc ? avk_fail(err, rc, "out of memory") : 0;
+}
+
 /* Speak one scene; appends its audio (trimmed) to all, its words to
  * words, offset by the current length of all. */
 static int speak_scene(const char *text, int scene, int english, int rate,
@@ -852,27 +925,9 @@ static int speak_scene(const char *text, int scene, int english, int rate,
     avk_buf_init(&sp);
     avk_buf_init(&wtext);
     s.rate = rate;
-    if ((rc = avk_pcm_alloc(&s.pcm, 0, 1, rate)) || (rc = tokenize(text, &t)))
+    if ((rc = avk_pcm_alloc(&s.pcm, 0, 1, rate)) ||
+        (rc = build_spoken(text, english, &t, &sp, &any)))
         goto oom;
-    for (k = 0; k < t.n; k++) {
-        size_t before = sp.len;
-        int next_upper = 1;
-
-        if (k + 1 < t.n) {
-            unsigned char c0 = (unsigned char)text[t.v[k + 1].b0];
-
-            next_upper = isupper(c0) || c0 == '"' || c0 >= 0x80;
-        }
-        if ((rc = spoken_form(text + t.v[k].b0, t.v[k].b1 - t.v[k].b0,
-                              english, next_upper, &sp, &t.v[k].kind)))
-            goto oom;
-        t.v[k].c0 = count_cp(sp.data ? sp.data : "", before);
-        t.v[k].c1 = t.v[k].c0 + count_cp(sp.data + before, sp.len - before);
-        if (t.v[k].kind == TOK_WORD)
-            any = 1;
-        if (sp.len > before && avk_buf_addc(&sp, ' '))
-            goto oom;
-    }
     if (any) {
         espeak_ERROR er = espeak_Synth(sp.data, sp.len + 1, 0, POS_CHARACTER,
                                        0, espeakCHARS_UTF8 | espeakENDPAUSE,
