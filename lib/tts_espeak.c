@@ -11,7 +11,10 @@
  *      not spoken and its text is joined (after a space) to the preceding
  *      word of the scene, or to the next one at the start of a scene;
  *      punctuation-only tokens are spoken (for the pauses) but are not
- *      words.
+ *      words.  Chinese and Thai tokens (no spaces between words) are cut
+ *      where espeak-ng reports a new word (a character, for Chinese);
+ *      Japanese gets one word per space-separated run, since espeak-ng
+ *      reports no positions inside it.
  *   2. The spoken forms, joined by spaces, are synthesised with
  *      AUDIO_OUTPUT_SYNCHRONOUS; the callback collects the 22050 Hz
  *      samples and the espeakEVENT_WORD events.  An event's text_position
@@ -306,6 +309,7 @@ enum { TOK_WORD, TOK_EMOJI, TOK_PUNCT };
 typedef struct tok {
     size_t b0, b1;  /* bytes of the token in the scene text */
     size_t c0, c1;  /* code points of its spoken form in the spoken text */
+    size_t sb0, sb1; /* the same in bytes */
     int kind;
     int has_start;
     double start, end; /* scene-local seconds */
@@ -713,6 +717,86 @@ typedef struct scene_out {
     size_t keep0, keep1; /* frames of the scene audio to keep */
 } scene_out;
 
+/* Scripts written without spaces between words. */
+static int is_unspaced(uint32_t c)
+{
+    return (c >= 0x3040 && c <= 0x30FF) || (c >= 0x3400 && c <= 0x9FFF) ||
+           (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x0E00 && c <= 0x0E7F) ||
+           (c >= 0x20000 && c <= 0x2FFFF);
+}
+
+/* Chinese (and Thai) text has no spaces, so a token may hold many words;
+ * espeak-ng reports each.  A word token in such a script that espeak
+ * reads unchanged and reports at two or more positions is cut at those
+ * positions, so each piece becomes a word.  0 or AVK_EX_OSERR. */
+static int split_unspaced(const synth *s, toks *t, const char *text,
+                          const avk_buf *sp)
+{
+    toks nt = {0};
+    size_t k, e, i;
+
+    for (k = 0; k < t->n; k++) {
+        tok *w = &t->v[k];
+        const unsigned char *p = (const unsigned char *)text + w->b0;
+        size_t n = w->b1 - w->b0, cuts = 0, l, pos, byte, last = SIZE_MAX;
+        int unspaced = 0;
+        uint32_t c;
+
+        if (w->kind == TOK_WORD && n == w->sb1 - w->sb0 &&
+            memcmp(p, sp->data + w->sb0, n) == 0) {
+            for (i = 0; i < n && (l = utf8_dec(p + i, n - i, &c)); i += l)
+                if (is_unspaced(c))
+                    unspaced = 1;
+            for (e = 0; unspaced && e < s->nev; e++)
+                if (s->ev_pos[e] > w->c0 && s->ev_pos[e] < w->c1 &&
+                    s->ev_pos[e] != last) {
+                    last = s->ev_pos[e];
+                    cuts++;
+                }
+        }
+        if (!cuts) {
+            if (toks_add(&nt, w->b0, w->b1))
+                goto oom;
+            nt.v[nt.n - 1] = *w;
+            continue;
+        }
+        /* Pieces [c0, cut1), [cut1, cut2), ..., [cutN, c1). */
+        pos = w->c0;
+        byte = w->b0;
+        e = 0;
+        while (pos < w->c1) {
+            size_t next = w->c1, b = byte, q;
+
+            for (; e < s->nev; e++)
+                if (s->ev_pos[e] > pos && s->ev_pos[e] < w->c1) {
+                    next = s->ev_pos[e];
+                    break;
+                }
+            for (q = pos; q < next; q++) {
+                if (!(l = utf8_dec((const unsigned char *)text + b,
+                                   w->b1 - b, &c)))
+                    break;
+                b += l;
+            }
+            if (toks_add(&nt, byte, b))
+                goto oom;
+            nt.v[nt.n - 1].kind = TOK_WORD;
+            nt.v[nt.n - 1].c0 = pos;
+            nt.v[nt.n - 1].c1 = next;
+            nt.v[nt.n - 1].sb0 = w->sb0 + (byte - w->b0);
+            nt.v[nt.n - 1].sb1 = w->sb0 + (b - w->b0);
+            pos = next;
+            byte = b;
+        }
+    }
+    free(t->v);
+    *t = nt;
+    return 0;
+oom:
+    free(nt.v);
+    return AVK_EX_OSERR;
+}
+
 /* Times of the word tokens from the events and the energy; fills
  * keep0/keep1. */
 static void time_words(synth *s, toks *t, scene_out *so)
@@ -874,6 +958,8 @@ static int build_spoken(const char *text, int english, toks *t, avk_buf *sp,
         if ((rc = spoken_form(text + t->v[k].b0, t->v[k].b1 - t->v[k].b0,
                               english, next_upper, sp, &t->v[k].kind)))
             return rc;
+        t->v[k].sb0 = before;
+        t->v[k].sb1 = sp->len;
         t->v[k].c0 = count_cp(sp->data ? sp->data : "", before);
         t->v[k].c1 =
             t->v[k].c0 + count_cp(sp->data + before, sp->len - before);
@@ -940,6 +1026,8 @@ static int speak_scene(const char *text, int scene, int english, int rate,
                           "espeak-ng failed on scene %d", scene + 1);
             goto done;
         }
+        if ((rc = split_unspaced(&s, &t, text, &sp)))
+            goto oom;
         time_words(&s, &t, &so);
     }
     if (!any || so.keep1 <= so.keep0) {

@@ -204,6 +204,16 @@ static void test_languages(void)
                 r.w.v[2].start > r.w.v[1].start + 0.1,
             "Hindi: 3 words with distinct starts"))
         dump(&r);
+    o.lang = "zh";
+    speak(&r, &o,
+          (const char *const[]){"\xE4\xBD\xA0\xE5\xA5\xBD\xE4\xB8\x96"
+                                "\xE7\x95\x8C\xE3\x80\x82"},
+          1);
+    if (!ok(r.rc == 0 && r.w.n == 4 && timings_sane(&r) &&
+                strcmp(r.w.v[3].text, "\xE7\x95\x8C\xE3\x80\x82") == 0 &&
+                r.w.v[3].start > r.w.v[2].start,
+            "Chinese without spaces: one word per character"))
+        dump(&r);
     o.lang = "pt-BR";
     speak(&r, &o, (const char *const[]){"Bom dia."}, 1);
     ok(r.rc == 0 && r.w.n == 2, "pt-BR");
