@@ -52,6 +52,9 @@ void avk_tts_opts_init(avk_tts_opts *o);
 
 /* espeak-ng voice name for a language tag, or NULL when unknown. */
 const char *avk_tts_espeak_voice(const char *lang);
+/* 1 when espeak-ng has a voice called name ("en-gb", "en-us+f3"), else 0
+ * (also when espeak-ng cannot start). */
+int avk_tts_espeak_has_voice(const char *name);
 
 /* The text the engine is given for text in language lang (emoji dropped,
  * abbreviations and amounts spelled out), into out (reset first); for

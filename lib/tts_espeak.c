@@ -194,6 +194,19 @@ static void es_init(void)
         atexit(es_terminate);
 }
 
+int avk_tts_espeak_has_voice(const char *name)
+{
+    int ok;
+
+    if (!name || !*name)
+        return 0;
+    pthread_once(&es_once, es_init);
+    pthread_mutex_lock(&es_lock);
+    ok = es_rate > 0 && espeak_SetVoiceByName(name) == EE_OK;
+    pthread_mutex_unlock(&es_lock);
+    return ok;
+}
+
 /* ------------------------------------------------------------------ */
 /* UTF-8 and tokens                                                    */
 

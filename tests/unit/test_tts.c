@@ -220,6 +220,9 @@ static void test_languages(void)
     is_str(avk_tts_espeak_voice("zh"), "cmn", "zh maps to cmn");
     is_str(avk_tts_espeak_voice("de-AT"), "de", "de-AT falls back to de");
     ok(avk_tts_espeak_voice("xx") == NULL, "xx is unknown");
+    ok(avk_tts_espeak_has_voice("en-gb") && avk_tts_espeak_has_voice("en-us+f3") &&
+           !avk_tts_espeak_has_voice("Rachel"),
+       "espeak voice names known or not");
     run_release(&r);
 }
 
