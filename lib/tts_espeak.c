@@ -115,8 +115,8 @@ void avk_tts_opts_init(avk_tts_opts *o)
 static const struct {
     const char *tag, *voice;
 } voices[] = {
-    {"en", "en-us"},      {"en-us", "en-us"},   {"en-gb", "en-gb"},
-    {"en-uk", "en-gb"},   {"es", "es"},         {"es-es", "es"},
+    {"en", "en-us"},      {"en-us", "en-us"},   {"en-gb", "en"},
+    {"en-uk", "en"},   {"es", "es"},         {"es-es", "es"},
     {"es-419", "es-419"}, {"es-mx", "es-419"},  {"de", "de"},
     {"fr", "fr"},         {"fr-fr", "fr"},      {"fr-be", "fr-be"},
     {"fr-ch", "fr-ch"},   {"pt", "pt-br"},      {"pt-br", "pt-br"},
@@ -194,11 +194,24 @@ static void es_init(void)
         atexit(es_terminate);
 }
 
+/* espeak-ng also loads a bare variant ("Alex") as a voice, over whatever
+ * language was loaded before, and complains on stderr; accept only names
+ * that start with a language ("en", "en-us+f3"). */
+static int voice_name_ok(const char *name)
+{
+    if (!name || !(*name >= 'a' && *name <= 'z'))
+        return 0;
+    for (; *name; name++)
+        if (!isalnum((unsigned char)*name) && !strchr("-+_", *name))
+            return 0;
+    return 1;
+}
+
 int avk_tts_espeak_has_voice(const char *name)
 {
     int ok;
 
-    if (!name || !*name)
+    if (!voice_name_ok(name))
         return 0;
     pthread_once(&es_once, es_init);
     pthread_mutex_lock(&es_lock);
@@ -1163,7 +1176,7 @@ int avk_tts_espeak(const avk_tts_opts *o, const char *const *scenes,
         goto unlock;
     }
     espeak_SetSynthCallback(synth_cb);
-    if (espeak_SetVoiceByName(voice) != EE_OK) {
+    if (!voice_name_ok(voice) || espeak_SetVoiceByName(voice) != EE_OK) {
         rc = avk_fail(err, AVK_EX_DATAERR, "unknown espeak-ng voice '%s'",
                       voice);
         goto unlock;
