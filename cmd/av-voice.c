@@ -352,8 +352,8 @@ static int standalone(avk_ctx *ctx, const vopts *o)
             scenes[n++] = p;
         p = q ? q + 2 : NULL;
     }
-    ss = calloc(n, sizeof *ss);
-    se = calloc(n, sizeof *se);
+    ss = calloc(n ? n : 1, sizeof *ss);
+    se = calloc(n ? n : 1, sizeof *se);
     if (!ss || !se) {
         rc = avk_fail(&err, AVK_EX_OSERR, "out of memory");
         goto done;

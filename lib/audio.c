@@ -326,7 +326,7 @@ static int decode_fmt(AVFormatContext *fmt, const char *name, int rate,
         goto done;
     }
     if (avcodec_parameters_to_context(d.cc, fmt->streams[si]->codecpar) < 0 ||
-        (r = avcodec_open2(d.cc, codec, NULL)) < 0) {
+        avcodec_open2(d.cc, codec, NULL) < 0) {
         rc = avk_fail(err, AVK_EX_DATAERR, "cannot decode the audio of '%s'",
                       name);
         goto done;
@@ -566,6 +566,12 @@ static int check_writable(const char *path, const avk_pcm *p, avk_err *err)
     return 0;
 }
 
+static void put_tag(unsigned char *b, const char *tag)
+{
+    for (int i = 0; i < 4; i++)
+        b[i] = (unsigned char)tag[i];
+}
+
 static void put_le(unsigned char *b, uint32_t v, int n)
 {
     for (int i = 0; i < n; i++)
@@ -585,9 +591,10 @@ int avk_audio_write_wav(const char *path, const avk_pcm *p, avk_err *err)
     b = malloc(44 + dlen);
     if (!b)
         return avk_fail(err, AVK_EX_OSERR, "out of memory");
-    memcpy(b, "RIFF", 4);
+    put_tag(b, "RIFF");
     put_le(b + 4, (uint32_t)(36 + dlen), 4);
-    memcpy(b + 8, "WAVEfmt ", 8);
+    put_tag(b + 8, "WAVE");
+    put_tag(b + 12, "fmt ");
     put_le(b + 16, 16, 4);
     put_le(b + 20, 1, 2); /* PCM */
     put_le(b + 22, (uint32_t)p->channels, 2);
@@ -595,7 +602,7 @@ int avk_audio_write_wav(const char *path, const avk_pcm *p, avk_err *err)
     put_le(b + 28, (uint32_t)p->rate * (uint32_t)p->channels * 2, 4);
     put_le(b + 32, (uint32_t)p->channels * 2, 2);
     put_le(b + 34, 16, 2);
-    memcpy(b + 36, "data", 4);
+    put_tag(b + 36, "data");
     put_le(b + 40, (uint32_t)dlen, 4);
     for (i = 0; i < nsamp; i++)
         put_le(b + 44 + 2 * i, (uint16_t)to_s16(p->data[i]), 2);
@@ -1092,6 +1099,9 @@ static int limit_peaks(const avk_pcm *src, avk_pcm *dst, double ceil_lin)
     double rel = 1.0 - exp(-1.0 / (0.050 * src->rate));
     size_t *dq = NULL, qh = 0, qt = 0;
 
+    if (n == 0)
+        return 0;
+
     req = malloc(n * sizeof *req);
     mn = malloc(n * sizeof *mn);
     dq = malloc(n * sizeof *dq);
@@ -1108,7 +1118,7 @@ static int limit_peaks(const avk_pcm *src, avk_pcm *dst, double ceil_lin)
         double e = 0.0;
 
         for (size_t c = 0; c < nch; c++) {
-            double v = fabs(src->data[i * nch + c]);
+            double v = fabs((double)src->data[i * nch + c]);
 
             if (v > e)
                 e = v;
@@ -1131,7 +1141,7 @@ static int limit_peaks(const avk_pcm *src, avk_pcm *dst, double ceil_lin)
                     qt--;
                 dq[qt++] = next++;
             }
-            while (dq[qh] + la - 1 < i)
+            while (qh + 1 < qt && dq[qh] + la - 1 < i)
                 qh++;
             mn[i] = req[dq[qh]];
         }
@@ -1167,7 +1177,7 @@ int avk_loudness_normalize(avk_pcm *p, double target_lufs,
 
     if ((rc = avk_loudness_measure(p, &m)))
         return rc;
-    if (!isfinite(m.integrated_lufs)) {
+    if (!isfinite(m.integrated_lufs) || !p->data || !p->frames) {
         if (after)
             *after = m;
         return 0; /* silence: nothing to normalise */

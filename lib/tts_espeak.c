@@ -648,6 +648,8 @@ static size_t count_cp(const char *s, size_t n)
 {
     size_t c = 0;
 
+    if (!s)
+        return 0;
     for (size_t i = 0; i < n; i++)
         if (((unsigned char)s[i] & 0xC0) != 0x80)
             c++;
@@ -1037,8 +1039,8 @@ static int speak_scene(const char *text, int scene, int english, int rate,
     avk_buf_init(&sp);
     avk_buf_init(&wtext);
     s.rate = rate;
-    if ((rc = avk_pcm_alloc(&s.pcm, 0, 1, rate)) ||
-        (rc = build_spoken(text, english, &t, &sp, &any)))
+    if (avk_pcm_alloc(&s.pcm, 0, 1, rate) ||
+        build_spoken(text, english, &t, &sp, &any))
         goto oom;
     if (any) {
         espeak_ERROR er = espeak_Synth(sp.data, sp.len + 1, 0, POS_CHARACTER,

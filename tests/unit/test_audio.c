@@ -367,8 +367,8 @@ static void test_files(void)
     is_int(rc, 0, "decode wav");
     is_int((long long)q.frames, (long long)p.frames, "same frame count");
     for (size_t i = 0; i < q.frames * 2 && i < p.frames * 2; i++)
-        if (fabs(q.data[i] - p.data[i]) > maxd)
-            maxd = fabs(q.data[i] - p.data[i]);
+        if (fabs((double)q.data[i] - p.data[i]) > maxd)
+            maxd = fabs((double)q.data[i] - p.data[i]);
     ok(maxd < 1.0 / 32767 + 1e-6, "16-bit round trip (max diff %g)", maxd);
     /* Decode with conversion: 16 kHz mono. */
     rc = avk_audio_decode(path, 16000, 1, &q, &err);
@@ -391,8 +391,8 @@ static void test_files(void)
        q.frames);
     maxd = 0;
     for (size_t i = 0; rc == 0 && i < q.frames * 2; i++)
-        if (fabs(q.data[i] - p.data[i]) > maxd)
-            maxd = fabs(q.data[i] - p.data[i]);
+        if (fabs((double)q.data[i] - p.data[i]) > maxd)
+            maxd = fabs((double)q.data[i] - p.data[i]);
     ok(rc == 0 && maxd < 1.0 / 32767 + 1e-6, "flac is lossless (%g)", maxd);
 
     /* Errors. */

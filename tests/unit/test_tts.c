@@ -330,12 +330,13 @@ static void test_accuracy(void)
         if (nx->start - w->end < 0.1)
             continue; /* no pause here */
         /* true end: where the first 90 ms of silence after the word's
-         * start begins (90 ms: longer than a stop closure; resampler ringing keeps the last ms before the
-         * next onset above the threshold) */
+         * start begins (longer than a stop closure; the resampler's
+         * ringing keeps the last ms before the next onset above the
+         * threshold) */
         {
             double run0 = -1;
 
-            for (t = w->start; t < nx->start; t += 0.001) {
+            for (int k = 0; (t = w->start + k * 0.001) < nx->start; k++) {
                 if (avk_pcm_rms_dbfs(&r.pcm, t, t + 0.001) > -60.0)
                     run0 = -1;
                 else if (run0 < 0)
@@ -347,8 +348,10 @@ static void test_accuracy(void)
             }
         }
         /* true onset: the first sounding ms after that silence */
-        for (t = tend > 0 ? tend + 0.09 : w->end; t < nx->start + 0.2;
-             t += 0.001)
+        for (int k = 0;
+             (t = (tend > 0 ? tend + 0.09 : w->end) + k * 0.001) <
+             nx->start + 0.2;
+             k++)
             if (avk_pcm_rms_dbfs(&r.pcm, t, t + 0.001) > -60.0) {
                 tstart = t;
                 break;
