@@ -136,7 +136,8 @@ static const struct {
     {"ca", "ca"},         {"sw", "sw"},         {"af", "af"},
 };
 
-const char *avk_tts_espeak_voice(const char *lang)
+/* Table lookup; with primary, "de-AT" falls back to "de". */
+static const char *lookup_voice(const char *lang, int primary)
 {
     char tag[32], *dash;
     size_t i, n;
@@ -151,14 +152,18 @@ const char *avk_tts_espeak_voice(const char *lang)
     for (i = 0; i < sizeof voices / sizeof voices[0]; i++)
         if (strcmp(tag, voices[i].tag) == 0)
             return voices[i].voice;
-    /* "de-AT" -> "de" */
-    if ((dash = strchr(tag, '-'))) {
+    if (primary && (dash = strchr(tag, '-'))) {
         *dash = '\0';
         for (i = 0; i < sizeof voices / sizeof voices[0]; i++)
             if (strcmp(tag, voices[i].tag) == 0)
                 return voices[i].voice;
     }
     return NULL;
+}
+
+const char *avk_tts_espeak_voice(const char *lang)
+{
+    return lookup_voice(lang, 1);
 }
 
 typedef struct style {
@@ -207,6 +212,20 @@ static int voice_name_ok(const char *name)
     return 1;
 }
 
+/* Load a voice by espeak-ng name, or by a language tag of the table
+ * ("en-GB" is espeak's "en"); 0 or -1.  Call with es_lock held. */
+static int set_voice(const char *name)
+{
+    const char *mapped;
+
+    if (!voice_name_ok(name))
+        return -1;
+    if (espeak_SetVoiceByName(name) == EE_OK)
+        return 0;
+    mapped = lookup_voice(name, 0);
+    return mapped && espeak_SetVoiceByName(mapped) == EE_OK ? 0 : -1;
+}
+
 int avk_tts_espeak_has_voice(const char *name)
 {
     int ok;
@@ -215,7 +234,7 @@ int avk_tts_espeak_has_voice(const char *name)
         return 0;
     pthread_once(&es_once, es_init);
     pthread_mutex_lock(&es_lock);
-    ok = es_rate > 0 && espeak_SetVoiceByName(name) == EE_OK;
+    ok = es_rate > 0 && set_voice(name) == 0;
     pthread_mutex_unlock(&es_lock);
     return ok;
 }
@@ -1178,7 +1197,7 @@ int avk_tts_espeak(const avk_tts_opts *o, const char *const *scenes,
         goto unlock;
     }
     espeak_SetSynthCallback(synth_cb);
-    if (!voice_name_ok(voice) || espeak_SetVoiceByName(voice) != EE_OK) {
+    if (set_voice(voice) != 0) {
         rc = avk_fail(err, AVK_EX_DATAERR, "unknown espeak-ng voice '%s'",
                       voice);
         goto unlock;
