@@ -96,6 +96,22 @@ if command -v fish >/dev/null 2>&1; then
     done
 fi
 
+# bash completion works: commands, project ids from the store, choices
+av-project init ws >/dev/null 2>&1
+pid=$(jget "$(av-project --store ws new "completion topic" 2>/dev/null)" id)
+comp() { # comp WORD... : what bash would offer for the last word
+    bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+             _av_project; printf "%s\n" "${COMPREPLY[@]}"' sh \
+        "$T/comp/bash/av-project" "$@" | LC_ALL=C sort | tr '\n' ' '
+}
+if [ -f "$T/comp/bash/av-project" ]; then
+    like "$(comp av-project "")" "^doctor export gc import init ls new rm show stats $" \
+        "bash: av-project completes its commands"
+    is "$(comp av-project --store ws show "")" "$pid " "bash: show completes project ids"
+    is "$(comp av-project --aspect 1)" "16:9 1:1 " "bash: --aspect completes its choices"
+    is "$(comp av-project --dry)" "--dry-run " "bash: options complete"
+fi
+
 # ---- the example document of av-document(5) ----
 sed -n '/^\.\\" BEGIN EXAMPLE DOCUMENT/,/^\.\\" END EXAMPLE DOCUMENT/p' \
     "$MAN/av-document.5" | grep -v '^\.' > example.json
@@ -107,7 +123,6 @@ print(json.dumps(d, separators=(",", ":")))' example.json > example.jsonl 2>py.e
 else
     ok 1 "the example document is JSON"; sed 's/^/#   /' py.err
 fi
-av-project init ws >/dev/null 2>&1
 run "$AVK_BUILD/tests/stage_echo" --store ws < example.jsonl
 is "$rc" 0 "the example document passes the stage driver's validation"
 if [ "$rc" = 0 ]; then

@@ -3,9 +3,17 @@
 # and `av-project --help`; do not edit (run `make completions`).
 
 function __av_project_ids
-    set -l store (string match -r -- '^--store=.*' (commandline -opc))
-    set -l i (contains -i -- --store (commandline -opc))
-    and set store --store (commandline -opc)[(math $i + 1)]
+    set -l toks (commandline -opc)
+    set -l store
+    for i in (seq (count $toks))
+        switch $toks[$i]
+            case --store
+                set -l j (math $i + 1)
+                test $j -le (count $toks); and set store --store $toks[$j]
+            case '--store=*'
+                set store $toks[$i]
+        end
+    end
     av-project $store ls --json 2>/dev/null | string replace -rf '^\{"id":"([a-z0-9_-]*)".*' '$1'
 end
 
