@@ -17,7 +17,7 @@
 set -eu
 
 usage() { echo "usage: sh tools/gen-completions.sh BINDIR [OUTDIR]" >&2; exit 64; }
-[ $# -ge 1 ] && [ $# -le 2 ] || usage
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then usage; fi
 bindir=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=${2:-$top/completions}
@@ -29,6 +29,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 # The awk program shared by the three writers.  Input files: the option
 # listing, then the command listing ("NAME<TAB>summary<TAB>operand-hint").
 # -v shell=bash|zsh|fish, -v prog=av-NAME.
+# shellcheck disable=SC2016 # awk and shell code, expanded by neither
 gen_awk='
 function q1(s) { gsub(/\047/, "\047\\\047\047", s); return "\047" s "\047" }
 function zdesc(s) { gsub(/\\/, "\\\\", s); gsub(/\[/, "\\[", s); gsub(/\]/, "\\]", s); gsub(/:/, "\\:", s); return s }
@@ -89,13 +90,13 @@ function bash(   i, words, cmds, argopts, c) {
         if (sname[i] != "-") words = "-" sname[i] "|" words
         printf "    %s)\n", words
         if (hint[i] == "file")
-            print "        compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- \"$cur\"))"
+            print "        compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -f -- \"$cur\")"
         else if (hint[i] == "dir")
-            print "        compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- \"$cur\"))"
+            print "        compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -d -- \"$cur\")"
         else if (hint[i] == "project")
-            print "        COMPREPLY=($(compgen -W \"$(_av_project_ids)\" -- \"$cur\"))"
+            print "        mapfile -t COMPREPLY < <(compgen -W \"$(_av_project_ids)\" -- \"$cur\")"
         else if (hint[i] != "-")
-            print "        COMPREPLY=($(compgen -W " q1(choices(hint[i])) " -- \"$cur\"))"
+            print "        mapfile -t COMPREPLY < <(compgen -W " q1(choices(hint[i])) " -- \"$cur\")"
         print "        __ltrim_colon_completions \"$cur\" 2>/dev/null"
         print "        return"
         print "        ;;"
@@ -108,13 +109,13 @@ function bash(   i, words, cmds, argopts, c) {
     }
     print "    case $cur in"
     print "    -*)"
-    print "        COMPREPLY=($(compgen -W " q1(substr(words, 2)) " -- \"$cur\"))"
+    print "        mapfile -t COMPREPLY < <(compgen -W " q1(substr(words, 2)) " -- \"$cur\")"
     print "        return"
     print "        ;;"
     print "    esac"
     if (nc == 0) {
         print "    compopt -o filenames 2>/dev/null"
-        print "    COMPREPLY=($(compgen -f -- \"$cur\"))"
+        print "    mapfile -t COMPREPLY < <(compgen -f -- \"$cur\")"
         print "}"
         print "complete -F _" fn " " prog
         return
@@ -139,14 +140,14 @@ function bash(   i, words, cmds, argopts, c) {
     print "        esac"
     print "    done"
     print "    case $sub in"
-    print "    \"\") COMPREPLY=($(compgen -W " q1(substr(cmds, 2)) " -- \"$cur\")) ;;"
+    print "    \"\") mapfile -t COMPREPLY < <(compgen -W " q1(substr(cmds, 2)) " -- \"$cur\") ;;"
     for (c = 1; c <= nc; c++) {
         if (chint[c] == "project")
-            print "    " cname[c] ") COMPREPLY=($(compgen -W \"$(_av_project_ids)\" -- \"$cur\")) ;;"
+            print "    " cname[c] ") mapfile -t COMPREPLY < <(compgen -W \"$(_av_project_ids)\" -- \"$cur\") ;;"
         else if (chint[c] == "file")
-            print "    " cname[c] ") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- \"$cur\")) ;;"
+            print "    " cname[c] ") compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -f -- \"$cur\") ;;"
         else if (chint[c] == "dir")
-            print "    " cname[c] ") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- \"$cur\")) ;;"
+            print "    " cname[c] ") compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -d -- \"$cur\") ;;"
     }
     print "    esac"
     print "}"
@@ -303,7 +304,7 @@ operand_hints() { # HELPFILE PROG
 
 found=0
 for bin in "$bindir"/av-*; do
-    [ -f "$bin" ] && [ -x "$bin" ] || continue
+    if [ ! -f "$bin" ] || [ ! -x "$bin" ]; then continue; fi
     prog=$(basename "$bin")
     case $prog in *[!A-Za-z0-9_-]*) echo "gen-completions: skipping odd name '$prog'" >&2; continue ;; esac
     found=1
