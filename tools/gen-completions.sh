@@ -32,8 +32,8 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 # shellcheck disable=SC2016 # awk and shell code, expanded by neither
 gen_awk='
 function q1(s) { gsub(/\047/, "\047\\\047\047", s); return "\047" s "\047" }
-function zdesc(s) { gsub(/\\/, "\\\\", s); gsub(/\[/, "\\[", s); gsub(/\]/, "\\]", s); gsub(/:/, "\\:", s); return s }
-function fq(s) { gsub(/\\/, "\\\\", s); gsub(/\047/, "\\\047", s); return "\047" s "\047" }
+function zdesc(s) { gsub(/\\/, "\\\\\\\\", s); gsub(/\[/, "\\[", s); gsub(/\]/, "\\]", s); gsub(/:/, "\\:", s); return s }
+function fq(s) { gsub(/\\/, "\\\\\\\\", s); gsub(/\047/, "\\\047", s); return "\047" s "\047" }
 function choices(h,   s) { s = h; gsub(/\|/, " ", s); return s }
 function ischoice(h) { return h != "-" && h != "file" && h != "dir" && h != "project" }
 FNR == 1 { fileno++ }
