@@ -36,7 +36,7 @@ complete -c av-project -n '__fish_seen_subcommand_from import' -F
 complete -c av-project -l from -r -F -d 'new: one project per line of FILE (- for stdin; CSV with header)'
 complete -c av-project -s o -l output -r -F -d 'export: the bundle to write'
 complete -c av-project -l lang -x -d 'new: language (default en)'
-complete -c av-project -l aspect -x -a '9:16 1:1 16:9 4:5' -d 'new: 9:16 (default), 1:1, 16:9'
+complete -c av-project -l aspect -x -a '9:16 1:1 16:9 4:5' -d 'new: 9:16 (default), 1:1, 16:9 or 4:5'
 complete -c av-project -l style -x -a 'engaging educational funny professional story' -d 'new: script style setting'
 complete -c av-project -l duration -x -d 'new: target length setting'
 complete -c av-project -l voice -x -d 'new: voice setting'
