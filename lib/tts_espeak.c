@@ -5,8 +5,9 @@
  *   1. The scene text (which must be UTF-8) is cut at white space into
  *      tokens.  Each token gets a spoken form: emoji are removed, dashes
  *      become commas, and for English common abbreviations ("Dr.",
- *      "e.g.", "etc.") and currency amounts ("$5" -> "5 dollars") are
- *      spelled out; espeak-ng reads numbers itself.  A token is a word
+ *      "e.g.", "etc."), currency amounts ("$9.99" -> "9 dollars and 99
+ *      cents"), years ("2026" -> "20 26"), "10x", "~5", "1/2", "5-10",
+ *      "#1" and "&" are spelled out; espeak-ng reads numbers itself.  A token is a word
  *      when its spoken form has a letter or digit; an emoji-only token is
  *      not spoken and its text is joined (after a space) to the preceding
  *      word of the scene, or to the next one at the start of a scene;
@@ -519,6 +520,24 @@ static int rewrite_en(const char *core, size_t n, const char *tail,
             while (k < nl && (isdigit((unsigned char)num[k]) ||
                               num[k] == ',' || num[k] == '.'))
                 k++;
+            /* $9.99 -> 9 dollars and 99 cents */
+            if (k == nl && k >= 4 && num[k - 3] == '.' &&
+                isdigit((unsigned char)num[k - 2]) &&
+                isdigit((unsigned char)num[k - 1])) {
+                size_t w = k - 3;
+                int one = w == 1 && num[0] == '1';
+                const char *sub_unit = unit[0] == 'p' ? "pence" : "cents";
+
+                if (avk_buf_add(out, num, w) || avk_buf_addc(out, ' ') ||
+                    avk_buf_add(out, unit, strlen(unit) - (one ? 1 : 0)))
+                    return -1;
+                if (memcmp(num + k - 2, "00", 2) != 0 &&
+                    (avk_buf_adds(out, " and ") ||
+                     avk_buf_add(out, num + k - 2, 2) ||
+                     avk_buf_addc(out, ' ') || avk_buf_adds(out, sub_unit)))
+                    return -1;
+                return 1;
+            }
             if (avk_buf_add(out, num, k) || avk_buf_addc(out, ' '))
                 return -1;
             if (k < nl && (num[k] == 'k' || num[k] == 'K') && k + 1 == nl) {
@@ -539,6 +558,43 @@ static int rewrite_en(const char *core, size_t n, const char *tail,
                 return avk_buf_add(out, unit, strlen(unit) - 1) ? -1 : 1;
             return avk_buf_adds(out, unit) ? -1 : 1;
         }
+    }
+    /* years: 1999 -> 19 99, 2026 -> 20 26 (read as pairs) */
+    if (n == 4 && isdigit((unsigned char)core[0]) &&
+        isdigit((unsigned char)core[1]) && isdigit((unsigned char)core[2]) &&
+        isdigit((unsigned char)core[3])) {
+        int y = atoi(core);
+
+        if ((y >= 1901 && y <= 1999) || (y >= 2010 && y <= 2099)) {
+            if (avk_buf_add(out, core, 2) || avk_buf_addc(out, ' ') ||
+                (core[2] == '0' && avk_buf_adds(out, "oh ")) ||
+                avk_buf_add(out, core + (core[2] == '0' ? 3 : 2),
+                            core[2] == '0' ? 1 : 2))
+                return -1;
+            return 1;
+        }
+        return 0;
+    }
+    /* 10x -> 10 times */
+    if (n >= 2 && (core[n - 1] == 'x' || core[n - 1] == 'X')) {
+        for (i = 0; i + 1 < n; i++)
+            if (!isdigit((unsigned char)core[i]))
+                return 0;
+        if (avk_buf_add(out, core, n - 1) || avk_buf_adds(out, " times"))
+            return -1;
+        return 1;
+    }
+    /* simple fractions */
+    {
+        static const struct {
+            const char *f, *spoken;
+        } fr[] = {{"1/2", "one half"},      {"1/3", "one third"},
+                  {"2/3", "two thirds"},    {"1/4", "one quarter"},
+                  {"3/4", "three quarters"}};
+
+        for (i = 0; i < sizeof fr / sizeof fr[0]; i++)
+            if (n == 3 && memcmp(core, fr[i].f, 3) == 0)
+                return avk_buf_adds(out, fr[i].spoken) ? -1 : 1;
     }
     /* 10k -> 10 thousand */
     if (n >= 2 && (core[n - 1] == 'k' || core[n - 1] == 'K')) {
@@ -585,6 +641,9 @@ static int spoken_form(const char *s, size_t n, int english, int next_upper,
             rc = avk_buf_adds(&clean, " to "); /* 5-10 */
         else if (c == '/' && english && n == 4 && memcmp(s, "24/7", 4) == 0)
             rc = avk_buf_addc(&clean, ' ');
+        else if (c == '~' && english && clean.len == 0 && i + 1 < n &&
+                 isdigit((unsigned char)s[i + 1]))
+            rc = avk_buf_adds(&clean, "about "); /* ~5 */
         else {
             if (is_wordchar(c) || is_spoken_symbol(c))
                 word = 1;

@@ -394,6 +394,8 @@ static void test_speech_text(void)
         {"you & me \xE2\x80\x94 10k users", "you and me , 10 thousand users"},
         {"#productivity @someone", "productivity someone"},
         {"$1 bill", "1 dollar bill"},
+        {"$9.99 or \xC2\xA3" "3.20", "9 dollars and 99 cents or 3 pounds and 20 pence"},
+        {"In 2026, 10x more; 1500 of ~5 min 1/2", "In 20 26, 10 times more; 1500 of about 5 min one half"},
     };
     avk_buf b;
     avk_err err;
