@@ -43,7 +43,8 @@ avk_http_opts avk_http_opts_default(void)
 
     memset(&o, 0, sizeof o);
     o.connect_timeout_ms = 10000;
-    o.timeout_ms = 300000;
+    o.timeout_ms = 3600000;
+    o.reply_timeout_ms = 300000;
     o.stall_ms = 30000;
     o.max_attempts = 4;
     o.backoff_base_ms = 1000;
@@ -90,6 +91,10 @@ int avk_http_opts_env(avk_http_opts *o, avk_err *err)
     if ((rc = env_num("AV_HTTP_TIMEOUT_MS", 0, &n, err)))
         return rc;
     o->timeout_ms = n;
+    n = o->reply_timeout_ms;
+    if ((rc = env_num("AV_HTTP_REPLY_TIMEOUT_MS", 0, &n, err)))
+        return rc;
+    o->reply_timeout_ms = n;
     n = o->stall_ms;
     if ((rc = env_num("AV_HTTP_STALL_MS", 0, &n, err)))
         return rc;
@@ -262,6 +267,29 @@ static int url_decode(avk_buf *out, const char *s, size_t len)
     return 0;
 }
 
+/* Append s[0..len) with control characters, spaces and bytes >= 0x7f
+ * percent-encoded, so a URL in a message stays on one line. */
+static int add_clean(avk_buf *out, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int rc;
+
+        if (c <= ' ' || c == 0x7f) {
+            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+            rc = avk_buf_add(out, e, 3);
+        } else {
+            rc = avk_buf_addc(out, (char)c);
+        }
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 int avk_url_redact(avk_buf *out, const char *url, char *const *names,
                    size_t n)
 {
@@ -277,20 +305,20 @@ int avk_url_redact(avk_buf *out, const char *url, char *const *names,
         if (auth[i] == '@')
             at = auth + i;
     if (at) {
-        if (avk_buf_add(out, url, (size_t)(auth - url)) ||
+        if (add_clean(out, url, (size_t)(auth - url)) ||
             avk_buf_adds(out, REDACTED "@") ||
-            avk_buf_add(out, at + 1, (size_t)(auth + alen - at - 1)))
+            add_clean(out, at + 1, (size_t)(auth + alen - at - 1)))
             return AVK_EX_OSERR;
-    } else if (avk_buf_add(out, url, (size_t)(auth + alen - url))) {
+    } else if (add_clean(out, url, (size_t)(auth + alen - url))) {
         return AVK_EX_OSERR;
     }
     p = auth + alen;
     i = strcspn(p, "?#");
-    if (avk_buf_add(out, p, i))
+    if (add_clean(out, p, i))
         return AVK_EX_OSERR;
     p += i;
     if (*p != '?')
-        return avk_buf_adds(out, p);
+        return add_clean(out, p, strlen(p));
     if (avk_buf_addc(out, '?'))
         return AVK_EX_OSERR;
     p++;
@@ -301,10 +329,10 @@ int avk_url_redact(avk_buf *out, const char *url, char *const *names,
 
         if (eq && (url_decode(&name, p, (size_t)(eq - p)) == 0) &&
             secret_query_name(name.data, name.len, names, n)) {
-            rc = avk_buf_add(out, p, (size_t)(eq - p + 1)) ||
+            rc = add_clean(out, p, (size_t)(eq - p + 1)) ||
                  avk_buf_adds(out, REDACTED);
         } else {
-            rc = avk_buf_add(out, p, seg);
+            rc = add_clean(out, p, seg);
         }
         p += seg;
         if (*p == '&') {
@@ -315,7 +343,7 @@ int avk_url_redact(avk_buf *out, const char *url, char *const *names,
     avk_buf_release(&name);
     if (rc)
         return AVK_EX_OSERR;
-    return avk_buf_adds(out, p);
+    return add_clean(out, p, strlen(p));
 }
 
 /* ------------------------------------------------------------------ */
@@ -1021,8 +1049,8 @@ typedef struct xfer {
     /* stall detection */
     long long last_move_ms;
     curl_off_t last_moved;
-    int reply_started, stalled, stall_active;
-    long stall_ms;
+    int reply_started, stalled, no_reply;
+    long stall_ms, reply_ms;
 
     /* body read from a file */
     int in_fd;
@@ -1166,32 +1194,24 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
                        curl_off_t ultotal, curl_off_t ulnow)
 {
     xfer *x = ud;
-    long long now = avk_mono_ms();
-    int active;
+    long long now = avk_mono_ms(), idle;
 
     (void)dltotal;
-    if (x->stall_ms <= 0)
-        return 0;
-    /* Stalls count while the body goes out and once the reply has begun;
-     * the wait for the first reply byte is bounded by timeout_ms only. */
-    active = x->reply_started ||
-             (ulnow > 0 && (ultotal <= 0 || ulnow < ultotal));
-    if (!active) {
+    if (dlnow + ulnow != x->last_moved) {
+        x->last_moved = dlnow + ulnow;
         x->last_move_ms = now;
         return 0;
     }
-    if (!x->stall_active || dlnow + ulnow != x->last_moved) {
-        if (!x->stall_active && x->last_move_ms < now - x->stall_ms)
-            x->last_move_ms = now;
-        x->stall_active = 1;
-        if (dlnow + ulnow != x->last_moved) {
-            x->last_moved = dlnow + ulnow;
-            x->last_move_ms = now;
+    idle = now - x->last_move_ms;
+    if (x->reply_started || (ultotal > 0 && ulnow < ultotal)) {
+        /* sending the body, or receiving the reply */
+        if (x->stall_ms > 0 && idle > x->stall_ms) {
+            x->stalled = 1;
+            return 1;
         }
-        return 0;
-    }
-    if (now - x->last_move_ms > x->stall_ms) {
-        x->stalled = 1;
+    } else if (x->reply_ms > 0 && idle > x->reply_ms) {
+        /* the request is out; the server has not begun its reply */
+        x->no_reply = 1;
         return 1;
     }
     return 0;
@@ -1341,7 +1361,7 @@ static int begin_attempt(xfer *x)
     x->sink_decided = x->sink_file = 0;
     x->got = 0;
     x->over_cap = x->write_failed = x->oom = x->stalled = 0;
-    x->reply_started = x->stall_active = 0;
+    x->reply_started = x->no_reply = 0;
     x->last_moved = 0;
     x->last_move_ms = avk_mono_ms();
     x->in_pos = 0;
@@ -1416,7 +1436,7 @@ static int fail_(xfer *x, avk_err *err, int code, const char *fmt, ...)
 static int classify(CURLcode cc, int stalled, int *retry)
 {
     *retry = 0;
-    if (stalled) {
+    if (stalled) { /* a stall or no reply in time */
         *retry = 1;
         return AVK_EX_TEMPFAIL;
     }
@@ -1703,10 +1723,13 @@ static int run(xfer *x, avk_err *err)
             if (x->stalled)
                 snprintf(what, sizeof what, "no data moved for %ld ms",
                          x->stall_ms);
+            else if (x->no_reply)
+                snprintf(what, sizeof what, "no reply within %ld ms",
+                         x->reply_ms);
             else
                 snprintf(what, sizeof what, "%s",
                          x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc));
-            code = classify(cc, x->stalled, &retry);
+            code = classify(cc, x->stalled || x->no_reply, &retry);
             logf_(x, "%s %s: %s (attempt %d of %d, %lld ms)",
                   resp_method(r), resp_url(r), what, attempt, max,
                   avk_mono_ms() - t0);
@@ -1814,6 +1837,7 @@ int avk_http_do(const avk_http_opts *o, const avk_http_req *q,
     x.in_fd = -1;
     x.with_body = 1;
     x.stall_ms = o->stall_ms;
+    x.reply_ms = q->timeout_ms > 0 ? 0 : o->reply_timeout_ms;
     x.mem_cap = o->max_body > 0 ? o->max_body : 64LL << 20;
     x.file_cap = o->max_download > 0 ? o->max_download : 4LL << 30;
     if (q->max_body > 0) {
@@ -1822,7 +1846,9 @@ int avk_http_do(const avk_http_opts *o, const avk_http_req *q,
         else
             x.mem_cap = q->max_body;
     }
-    if (x.mem_cap > x.file_cap && q->download_path)
+    if (!q->download_path)
+        x.file_cap = x.mem_cap; /* no file: one cap */
+    else if (x.mem_cap > x.file_cap)
         x.mem_cap = x.file_cap;
     avk_buf_init(&x.dl_tmp);
 
@@ -1830,7 +1856,7 @@ int avk_http_do(const avk_http_opts *o, const avk_http_req *q,
         return avk_fail(err, AVK_EX_OSERR, "out of memory building a request");
     if (secrets_collect(q, &x.sec))
         return avk_fail(err, AVK_EX_OSERR, "out of memory building a request");
-    x.method = q->method;
+    x.method = valid_method(q->method) ? q->method : "(invalid method)";
     x.url = strdup(q->url);
     if (!x.url || set_resp_url(&x)) {
         rc = fail_(&x, err, AVK_EX_OSERR, "out of memory");
@@ -1842,7 +1868,7 @@ int avk_http_do(const avk_http_opts *o, const avk_http_req *q,
         goto done;
     }
     if (!valid_method(q->method)) {
-        rc = fail_(&x, err, AVK_EX_CONFIG, "not a valid method");
+        rc = fail_(&x, err, AVK_EX_CONFIG, "not a valid HTTP method");
         goto done;
     }
     if ((rc = open_inputs(&x, err)))

@@ -52,10 +52,15 @@ typedef struct avk_http_resp avk_http_resp;
 /* Client settings shared by all requests of a tool run. */
 typedef struct avk_http_opts {
     long connect_timeout_ms;  /* TCP+TLS connect limit (10 s) */
-    long timeout_ms;          /* whole attempt limit, 0 = none (300 s) */
+    long reply_timeout_ms;    /* longest wait for the first reply byte once
+                                 the request is sent (a slow LLM or image
+                                 model); 0 = none (300 s) */
     long stall_ms;            /* abort an attempt when no byte moves this
                                  long while sending the body or receiving
                                  the reply; 0 = off (30 s) */
+    long timeout_ms;          /* backstop: whole attempt limit, transfer
+                                 included, 0 = none (1 h); large uploads
+                                 and downloads rely on stall_ms */
     int max_attempts;         /* attempts in all, >= 1 (4) */
     long backoff_base_ms;     /* first backoff ceiling (1000 ms) */
     long backoff_max_ms;      /* largest backoff ceiling (60000 ms) */
@@ -75,8 +80,8 @@ typedef struct avk_http_opts {
 avk_http_opts avk_http_opts_default(void);
 
 /* Override settings from the environment: AV_HTTP_CONNECT_TIMEOUT_MS,
- * AV_HTTP_TIMEOUT_MS, AV_HTTP_STALL_MS, AV_HTTP_MAX_ATTEMPTS,
- * AV_HTTP_BACKOFF_MS, AV_HTTP_BACKOFF_MAX_MS, AV_HTTP_RETRY_AFTER_MAX_MS
+ * AV_HTTP_TIMEOUT_MS, AV_HTTP_REPLY_TIMEOUT_MS, AV_HTTP_STALL_MS,
+ * AV_HTTP_MAX_ATTEMPTS, AV_HTTP_BACKOFF_MS, AV_HTTP_BACKOFF_MAX_MS, AV_HTTP_RETRY_AFTER_MAX_MS
  * (non-negative integers; tests use them to make retries fast).  Fails with
  * AVK_EX_CONFIG naming the variable when one is not a number; o is then
  * unchanged for that variable. */
@@ -130,7 +135,8 @@ typedef struct avk_http_req {
     /* Plain settings (0 = the avk_http_opts value). */
     char *download_path;   /* set with avk_http_req_download() */
     long long max_body;    /* cap for this reply (memory or download) */
-    long timeout_ms;
+    long timeout_ms;       /* whole attempt limit; when set, it replaces
+                              reply_timeout_ms for this request */
     int max_attempts;      /* 1 for calls that must never be repeated */
     int max_redirects;     /* follow at most this many; 0 = do not follow */
 

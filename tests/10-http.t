@@ -12,6 +12,10 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 C=$AVK_BUILD/tests/http_client
+# the fake is local: never through a proxy from the environment
+no_proxy=127.0.0.1,localhost
+NO_PROXY=$no_proxy
+export no_proxy NO_PROXY
 python3 "$AVK_TOP/tests/fakes/http_basic.py" --port-file "$tmp/port" \
     --log "$tmp/log" --lifetime 60 &
 fake=$!
@@ -96,6 +100,12 @@ check "stall: within the limit" [ "$(field ms)" -lt 3500 ]
 run $fast --attempts 1 --stall 0 --timeout 800 --no-body "$base/stall"
 check "timeout: exit 75" [ "$rc" -eq 75 ]
 check "timeout: within the limit" [ "$(field ms)" -lt 3000 ]
+
+# 7b. no reply at all within the reply timeout
+run $fast --attempts 1 --reply-timeout 800 --no-body "$base/slow"
+check "reply timeout: exit 75" [ "$rc" -eq 75 ]
+check "reply timeout: message" has "no reply within 800 ms" "$tmp/err"
+check "reply timeout: within the limit" [ "$(field ms)" -lt 3000 ]
 
 # 8. a body over the cap: error, no file left behind
 mkdir "$tmp/dl"
@@ -226,5 +236,16 @@ env AV_HTTP_MAX_ATTEMPTS=2 AV_HTTP_BACKOFF_MS=10 "$C" --env --no-body \
 rc=$?
 check "env: AV_HTTP_MAX_ATTEMPTS applies" \
     [ "$rc" -eq 75 -a "$(field attempts)" = 2 ]
+
+# 21. header injection is refused before anything is sent
+run --no-body -H "$(printf 'X-A: a\r\nInjected: 1')" "$base/json?case=inject"
+check "CR LF in a header value: exit 65" [ "$rc" -eq 65 ]
+check "CR LF in a header value: nothing sent" \
+    logq "not any(r['query'].get('case') == ['inject'] for r in L)"
+
+# 22. a URL with CR LF: configuration error, message on one line
+run --no-body "$(printf '%s/json\r\nX: y' "$base")"
+check "CR LF in the URL: exit 78" [ "$rc" -eq 78 ]
+check "CR LF in the URL: one-line message" [ "$(wc -l <"$tmp/err")" -eq 1 ]
 
 echo "1..$n"

@@ -47,8 +47,9 @@ with ", ".  Tests grep this file or load it with json.
 
 Route patterns are paths with {name} placeholders (one path segment each,
 available as req.params["name"]) or compiled regular expressions (groups in
-req.params).  Handlers return a Reply, a (status, body) tuple, a dict
-(sent as JSON, status 200), or None (empty 204).
+req.params); a GET route also answers HEAD.  Handlers return a Reply, a
+(status, body) tuple, a dict (sent as JSON, status 200), or None (an
+empty 204).
 
 Reply options, for failure injection:
     Reply(status, body=b"", headers=None, content_type=None)
@@ -264,7 +265,8 @@ class App:
             m = rx.match(req.path)
             if not m:
                 continue
-            if method not in (req.method, "*"):
+            if method not in (req.method, "*") and not (
+                    req.method == "HEAD" and method == "GET"):
                 allowed = True
                 continue
             req.params = m.groupdict() or dict(enumerate(m.groups()))

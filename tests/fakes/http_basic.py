@@ -15,6 +15,7 @@ many independent test cases):
     GET  /cut/{case}           Content-Length 1000, 100 bytes, connection cut
     GET  /cut-once/{case}      like /cut once, then 200 with 1000 bytes
     GET  /stall                Content-Length 1000, 10 bytes, then 20 s silence
+    GET  /slow                 nothing for 20 s, then 200
     GET  /bytes?n=N            N pattern bytes (fakehttp.pattern_bytes)
     GET  /bytes-chunked?n=N    the same, chunked
     GET  /status/{code}        that status with {"error": {"message": ...}}
@@ -83,6 +84,11 @@ app.sequence("GET", "/cut-once/{case}", [
 @app.route("GET", "/stall")
 def _stall(req):
     return Reply(200, fakehttp.pattern_bytes(1000)).stall(10, 20)
+
+
+@app.route("GET", "/slow")
+def _slow(req):
+    return Reply.json({"ok": True}).delay(20)
 
 
 @app.route("GET", "/bytes")

@@ -15,7 +15,8 @@
  *     -o PATH              download the body to PATH
  *     -v                   log lines to stderr
  *     --attempts N --backoff MS --backoff-max MS --connect-timeout MS
- *     --timeout MS --stall MS --retry-after-max MS --max-body N
+ *     --timeout MS --reply-timeout MS --stall MS --retry-after-max MS
+ *     --max-body N
  *     --follow N           follow up to N redirects
  *     --veto TEXT          retry_ok: a reply whose body contains TEXT is final
  *     --fail               map a non-2xx status to an error
@@ -114,7 +115,7 @@ int main(int argc, char **argv)
 {
     enum { O_ATTEMPTS = 256, O_BACKOFF, O_BACKOFF_MAX, O_CONNECT, O_TIMEOUT,
            O_STALL, O_RA_MAX, O_MAX_BODY, O_FOLLOW, O_VETO, O_FAIL, O_ENV,
-           O_NO_BODY };
+           O_NO_BODY, O_REPLY };
     static const struct option longs[] = {
         {"attempts", required_argument, NULL, O_ATTEMPTS},
         {"backoff", required_argument, NULL, O_BACKOFF},
@@ -129,6 +130,7 @@ int main(int argc, char **argv)
         {"fail", no_argument, NULL, O_FAIL},
         {"env", no_argument, NULL, O_ENV},
         {"no-body", no_argument, NULL, O_NO_BODY},
+        {"reply-timeout", required_argument, NULL, O_REPLY},
         {NULL, 0, NULL, 0}};
     avk_http_opts o = avk_http_opts_default();
     avk_http_req q;
@@ -167,6 +169,7 @@ int main(int argc, char **argv)
         case O_CONNECT: o.connect_timeout_ms = atol(optarg); break;
         case O_TIMEOUT: o.timeout_ms = atol(optarg); break;
         case O_STALL: o.stall_ms = atol(optarg); break;
+        case O_REPLY: o.reply_timeout_ms = atol(optarg); break;
         case O_RA_MAX: o.retry_after_max_ms = atol(optarg); break;
         case O_MAX_BODY: q.max_body = atoll(optarg); break;
         case O_FOLLOW: q.max_redirects = atoi(optarg); break;

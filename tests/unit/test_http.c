@@ -81,6 +81,9 @@ static void test_redact(void)
     redact_is("http://h/p?key", NULL, 0, "http://h/p?key",
               "a name without a value stays");
     redact_is("http://h", NULL, 0, "http://h", "bare host");
+    redact_is("http://h/a b\r\nX: y?q=1 2", NULL, 0,
+              "http://h/a%20b%0D%0AX:%20y?q=1%202",
+              "control characters and spaces are encoded");
     redact_is("https://s3/b/o?X-Amz-Signature=abc&X-Amz-Date=1", NULL, 0,
               "https://s3/b/o?X-Amz-Signature=REDACTED&X-Amz-Date=1",
               "presigned URL signature");
