@@ -1096,6 +1096,8 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
     while (ve > vs && (p[ve - 1] == '\r' || p[ve - 1] == '\n' ||
                        p[ve - 1] == ' ' || p[ve - 1] == '\t'))
         ve--;
+    if (x->r->nheaders >= 1000)
+        return len; /* keep the first thousand; a hostile server gets no more */
     v = realloc(x->r->headers, (x->r->nheaders + 1) * sizeof *v);
     if (!v) {
         x->oom = 1;

@@ -51,11 +51,7 @@ hasnt() { ! grep -q -- "$1" "$2"; }
 # logq PYTHON-EXPR: true when the expression over L (the request log, a
 # list of dicts) is true
 logq() {
-    python3 - "$tmp/log" "$1" <<'EOF'
-import json, sys
-L = [json.loads(l) for l in open(sys.argv[1])]
-sys.exit(0 if eval(sys.argv[2]) else 1)
-EOF
+    python3 "$AVK_TOP/tests/fakes/fakehttp.py" check "$tmp/log" "$1"
 }
 
 # 1. plain 200 with a JSON body

@@ -22,8 +22,17 @@ YouTube, TikTok, ...) import this module, declare routes and call serve().
     # with a placeholder gives each test case its own counter:
     app.sequence("GET", "/flaky/{case}", [Reply(500), Reply.json({"ok": 1})])
 
+    # State across requests (e.g. a resumable upload session):
+    @app.route("PUT", "/upload/{sid}")
+    def put(req):
+        with app.lock:
+            got = app.state.setdefault(req.params["sid"], bytearray())
+            got += req.body
+        ...
+
     if __name__ == "__main__":
-        fakehttp.serve(app)
+        # setup adds the fake's own options; they arrive as app.args
+        fakehttp.serve(app, setup=lambda ap: ap.add_argument("--fail"))
 
 Command line of every fake built on serve():
 
@@ -33,6 +42,27 @@ It binds 127.0.0.1 on a free port (port 0), writes the port number to FILE
 (atomically: the file appears complete), serves requests on threads, and
 exits by itself after --lifetime seconds (default 60).  A test starts it in
 the background, waits for the port file, and kills it when done.
+
+In a tests/NN-name.t (POSIX sh):
+
+    tmp=$(mktemp -d)
+    python3 "$AVK_TOP/tests/fakes/myfake.py" --port-file "$tmp/port" \
+        --log "$tmp/log" --lifetime 60 &
+    fake=$!
+    trap 'kill $fake 2>/dev/null; rm -rf "$tmp"' EXIT
+    i=0; while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do
+        sleep 0.1; i=$((i + 1)); done
+    base=http://127.0.0.1:$(cat "$tmp/port")
+    no_proxy=127.0.0.1,localhost; NO_PROXY=$no_proxy   # never via a proxy
+    AV_HTTP_BACKOFF_MS=10; AV_HTTP_MAX_ATTEMPTS=3       # fast retries
+    export no_proxy NO_PROXY AV_HTTP_BACKOFF_MS AV_HTTP_MAX_ATTEMPTS
+    ...
+    python3 "$AVK_TOP/tests/fakes/fakehttp.py" check "$tmp/log" \
+        'any(r["path"] == "/v1/x" and r["json"]["model"] == "m" for r in L)'
+
+`fakehttp.py check LOG EXPR` evaluates the Python expression EXPR with L
+bound to the list of logged requests and exits 0 when it is true, 1 when
+false (printing the log to stderr to help debugging).
 
 Request log (--log): one JSON object per request, appended as soon as the
 request body has been read:
@@ -229,8 +259,10 @@ class App:
 
     def __init__(self):
         self.routes = []  # (method, compiled pattern, handler)
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # guards counters and state
         self.counters = {}
+        self.state = {}   # free for handlers (hold self.lock to change it)
+        self.args = None  # parsed command line, set by serve()
 
     def route(self, method, pattern):
         def deco(fn):
@@ -425,13 +457,18 @@ def start(app, log_path=None):
     return srv
 
 
-def serve(app, argv=None):
-    """Parse --port-file/--log/--lifetime, serve until the lifetime ends."""
+def serve(app, argv=None, setup=None):
+    """Parse --port-file/--log/--lifetime (plus the fake's own options,
+    added by setup(parser); the result is app.args), serve until the
+    lifetime ends, then exit the process."""
     ap = argparse.ArgumentParser(description="fake HTTP server")
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--log")
     ap.add_argument("--lifetime", type=float, default=60.0)
+    if setup:
+        setup(ap)
     args = ap.parse_args(argv)
+    app.args = args
     srv = start(app, args.log)
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:
@@ -443,7 +480,25 @@ def serve(app, argv=None):
     os._exit(0)
 
 
+def check(log_path, expr):
+    """Evaluate expr over L, the logged requests; 0 when true."""
+    try:
+        with open(log_path, encoding="utf-8") as f:
+            L = [json.loads(line) for line in f if line.strip()]
+    except FileNotFoundError:
+        L = []
+    if eval(expr, {"L": L, "json": json}):
+        return 0
+    sys.stderr.write("fakehttp check failed: %s\n" % expr)
+    for r in L:
+        sys.stderr.write("  %s %s %s\n" % (r["method"], r["path"],
+                                            json.dumps(r["query"])))
+    return 1
+
+
 if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "check":
+        sys.exit(check(sys.argv[2], sys.argv[3]))
     # Bare server: every path answers 200 {"ok": true}.
     a = App()
     a.add("*", re.compile(r".*"), lambda req: {"ok": True})
