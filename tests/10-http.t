@@ -244,4 +244,38 @@ run --no-body "$(printf '%s/json\r\nX: y' "$base")"
 check "CR LF in the URL: exit 78" [ "$rc" -eq 78 ]
 check "CR LF in the URL: one-line message" [ "$(wc -l <"$tmp/err")" -eq 1 ]
 
+# 23. retry_ok can also retry a status the default would not
+run $fast --attempts 2 --retry-also "as asked" --no-body "$base/status/403"
+check "retry_ok > 0: 403 retried, then TEMPFAIL" \
+    [ "$rc" -eq 75 -a "$(field attempts)" = 2 ]
+check "retry_ok > 0: message" has "HTTP 403 after 2 attempts" "$tmp/err"
+run $fast --no-body --fail "$base/status/404"
+check "404 with --fail: exit 69" [ "$rc" -eq 69 ]
+check "404 with --fail: one attempt" [ "$(field attempts)" = 1 ]
+
+# 24. 303 after a POST: the next request is a GET without the body
+run $fast --follow 2 -X POST -d "payload" -t text/plain --no-body \
+    "$base/see-other"
+check "303: exit 0, status 200" [ "$rc" -eq 0 -a "$(field status)" = 200 ]
+check "303: followed with GET and no body" \
+    logq "any(r['query'].get('case') == ['see-other'] and r['method'] == 'GET' and r['body_len'] == 0 and 'Content-Type' not in r['headers'] for r in L)"
+
+# 25. TLS verification is always on: a self-signed server is refused
+if command -v openssl >/dev/null 2>&1 &&
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+        -keyout "$tmp/key.pem" -out "$tmp/cert.pem" >/dev/null 2>&1; then
+    python3 "$AVK_TOP/tests/fakes/http_basic.py" --port-file "$tmp/tport" \
+        --lifetime 30 --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem" &
+    tfake=$!
+    i=0
+    while [ ! -s "$tmp/tport" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    run $fast --no-body "https://127.0.0.1:$(cat "$tmp/tport")/json"
+    check "TLS: self-signed certificate refused (exit 69)" [ "$rc" -eq 69 ]
+    check "TLS: not retried" [ "$(field attempts)" = 1 ]
+    check "TLS: message names the certificate" has "certificate" "$tmp/err"
+    kill "$tfake" 2>/dev/null
+else
+    n=$((n + 1)); echo "ok $n # SKIP no openssl to make a certificate"
+fi
+
 echo "1..$n"

@@ -37,8 +37,9 @@ YouTube, TikTok, ...) import this module, declare routes and call serve().
 Command line of every fake built on serve():
 
     fake.py --port-file FILE [--log FILE] [--lifetime SECONDS]
+            [--tls-cert PEM --tls-key PEM]
 
-It binds 127.0.0.1 on a free port (port 0), writes the port number to FILE
+It binds 127.0.0.1 on a free port (port 0) (HTTPS with --tls-*), writes the port number to FILE
 (atomically: the file appears complete), serves requests on threads, and
 exits by itself after --lifetime seconds (default 60).  A test starts it in
 the background, waits for the port file, and kills it when done.
@@ -447,12 +448,18 @@ class Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-def start(app, log_path=None):
+def start(app, log_path=None, tls=None):
     """Start serving app on 127.0.0.1:0 in a background thread; returns the
-    server (server.server_address[1] is the port).  For in-process use."""
+    server (server.server_address[1] is the port).  tls = (certfile,
+    keyfile) serves HTTPS instead.  For in-process use."""
     handler = type("AppHandler", (Handler,),
                    {"app": app, "log_path": log_path})
     srv = Server(("127.0.0.1", 0), handler)
+    if tls:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(tls[0], tls[1])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv
 
@@ -465,11 +472,14 @@ def serve(app, argv=None, setup=None):
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--log")
     ap.add_argument("--lifetime", type=float, default=60.0)
+    ap.add_argument("--tls-cert", help="serve HTTPS with this certificate")
+    ap.add_argument("--tls-key", help="... and this private key")
     if setup:
         setup(ap)
     args = ap.parse_args(argv)
     app.args = args
-    srv = start(app, args.log)
+    tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
+    srv = start(app, args.log, tls)
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:
         f.write("%d\n" % srv.server_address[1])

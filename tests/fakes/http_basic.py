@@ -26,6 +26,7 @@ many independent test cases):
     GET  /redirect-away        302 to http://localhost:PORT/echo (another
                                origin for the client)
     GET  /redirect-loop        302 to itself
+    POST /see-other            303 to /echo?case=see-other
 """
 
 import os
@@ -141,6 +142,11 @@ def _redirect_away(req):
 @app.route("GET", "/redirect-loop")
 def _redirect_loop(req):
     return Reply(302, b"", {"Location": "/redirect-loop"})
+
+
+@app.route("POST", "/see-other")
+def _see_other(req):
+    return Reply(303, b"", {"Location": "/echo?case=see-other"})
 
 
 if __name__ == "__main__":

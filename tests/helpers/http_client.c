@@ -19,6 +19,7 @@
  *     --max-body N
  *     --follow N           follow up to N redirects
  *     --veto TEXT          retry_ok: a reply whose body contains TEXT is final
+ *     --retry-also TEXT    retry_ok: a reply whose body contains TEXT is retried
  *     --fail               map a non-2xx status to an error
  *     --env                apply AV_HTTP_* from the environment
  *     --no-body            leave the body out of the JSON output
@@ -42,6 +43,15 @@ static int veto(const avk_http_resp *r, void *ud)
 
     if (r->body.data && strstr(r->body.data, text))
         return 0;
+    return -1;
+}
+
+static int retry_also(const avk_http_resp *r, void *ud)
+{
+    const char *text = ud;
+
+    if (r->body.data && strstr(r->body.data, text))
+        return 1;
     return -1;
 }
 
@@ -115,7 +125,7 @@ int main(int argc, char **argv)
 {
     enum { O_ATTEMPTS = 256, O_BACKOFF, O_BACKOFF_MAX, O_CONNECT, O_TIMEOUT,
            O_STALL, O_RA_MAX, O_MAX_BODY, O_FOLLOW, O_VETO, O_FAIL, O_ENV,
-           O_NO_BODY, O_REPLY };
+           O_NO_BODY, O_REPLY, O_RETRY_ALSO };
     static const struct option longs[] = {
         {"attempts", required_argument, NULL, O_ATTEMPTS},
         {"backoff", required_argument, NULL, O_BACKOFF},
@@ -131,6 +141,7 @@ int main(int argc, char **argv)
         {"env", no_argument, NULL, O_ENV},
         {"no-body", no_argument, NULL, O_NO_BODY},
         {"reply-timeout", required_argument, NULL, O_REPLY},
+        {"retry-also", required_argument, NULL, O_RETRY_ALSO},
         {NULL, 0, NULL, 0}};
     avk_http_opts o = avk_http_opts_default();
     avk_http_req q;
@@ -175,6 +186,10 @@ int main(int argc, char **argv)
         case O_FOLLOW: q.max_redirects = atoi(optarg); break;
         case O_VETO:
             q.retry_ok = veto;
+            q.retry_ud = optarg;
+            break;
+        case O_RETRY_ALSO:
+            q.retry_ok = retry_also;
             q.retry_ud = optarg;
             break;
         case O_FAIL: fail = 1; break;
