@@ -115,6 +115,8 @@ int avk_http_opts_env(avk_http_opts *o, avk_err *err)
     if ((rc = env_num("AV_HTTP_RETRY_AFTER_MAX_MS", 0, &n, err)))
         return rc;
     o->retry_after_max_ms = n;
+    if (getenv("AV_HTTP_CA_FILE") && *getenv("AV_HTTP_CA_FILE"))
+        o->ca_file = getenv("AV_HTTP_CA_FILE");
     return 0;
 }
 
@@ -1301,6 +1303,8 @@ static int setup_handle(xfer *x)
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_SSL_VERIFYPEER, 1L);
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
+    if (o->ca_file)
+        SET(CURLOPT_CAINFO, o->ca_file);
     SET(CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms > 0
                                        ? o->connect_timeout_ms
                                        : 10000L);

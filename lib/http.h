@@ -69,6 +69,10 @@ typedef struct avk_http_opts {
     long long max_body;       /* in-memory body cap (64 MiB) */
     long long max_download;   /* download-to-file cap (4 GiB) */
     const char *user_agent;   /* borrowed ("av/VERSION") */
+    const char *ca_file;      /* borrowed: trust only the CAs in this PEM
+                                 file instead of the system store (tests
+                                 with their own CA); NULL = system store.
+                                 Verification stays on either way. */
     /* Optional: one line per attempt and per wait, for -v.  Lines carry the
      * method, the redacted URL, the status, bytes and milliseconds; never a
      * secret.  Called on the thread that runs avk_http_do(). */
@@ -81,10 +85,11 @@ avk_http_opts avk_http_opts_default(void);
 
 /* Override settings from the environment: AV_HTTP_CONNECT_TIMEOUT_MS,
  * AV_HTTP_TIMEOUT_MS, AV_HTTP_REPLY_TIMEOUT_MS, AV_HTTP_STALL_MS,
- * AV_HTTP_MAX_ATTEMPTS, AV_HTTP_BACKOFF_MS, AV_HTTP_BACKOFF_MAX_MS, AV_HTTP_RETRY_AFTER_MAX_MS
- * (non-negative integers; tests use them to make retries fast).  Fails with
- * AVK_EX_CONFIG naming the variable when one is not a number; o is then
- * unchanged for that variable. */
+ * AV_HTTP_MAX_ATTEMPTS, AV_HTTP_BACKOFF_MS, AV_HTTP_BACKOFF_MAX_MS,
+ * AV_HTTP_RETRY_AFTER_MAX_MS (non-negative integers; tests use them to make
+ * retries fast) and AV_HTTP_CA_FILE (a PEM file; o keeps a pointer into the
+ * environment).  Fails with AVK_EX_CONFIG naming the variable when one is
+ * not a number; o is then unchanged for that variable. */
 int avk_http_opts_env(avk_http_opts *o, avk_err *err);
 
 /* curl_global_init / curl_global_cleanup, for main() before any thread

@@ -27,6 +27,8 @@ many independent test cases):
                                origin for the client)
     GET  /redirect-loop        302 to itself
     POST /see-other            303 to /echo?case=see-other
+    GET  /redirect-plain?to=P  302 to http://127.0.0.1:P/json (for the
+                               https-to-http refusal)
 """
 
 import os
@@ -142,6 +144,12 @@ def _redirect_away(req):
 @app.route("GET", "/redirect-loop")
 def _redirect_loop(req):
     return Reply(302, b"", {"Location": "/redirect-loop"})
+
+
+@app.route("GET", "/redirect-plain")
+def _redirect_plain(req):
+    return Reply(302, b"", {"Location": "http://127.0.0.1:%s/json" %
+                            req.arg("to", "1")})
 
 
 @app.route("POST", "/see-other")
