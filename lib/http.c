@@ -1801,9 +1801,16 @@ static int run(xfer *x, avk_err *err)
                 return finish_download(x, err);
             return 0;
         }
-        if (attempt >= max)
-            return fail_(x, err, AVK_EX_TEMPFAIL, "HTTP %ld after %d attempt%s",
-                         st, attempt, attempt == 1 ? "" : "s");
+        if (attempt >= max) {
+            size_t n = r->body.data ? first_line_len(r->body.data,
+                                                     r->body.len, 200)
+                                    : 0;
+
+            return fail_(x, err, AVK_EX_TEMPFAIL,
+                         "HTTP %ld after %d attempt%s%s%.*s", st, attempt,
+                         attempt == 1 ? "" : "s", n ? ": " : "", (int)n,
+                         n ? r->body.data : "");
+        }
         delay = -1;
         {
             const char *ra = avk_http_resp_header(r, "Retry-After");

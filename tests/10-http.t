@@ -82,7 +82,7 @@ check "500 then 200: two attempts" [ "$(field attempts)" = 2 ]
 run $fast --attempts 3 "$base/down/a"
 check "503 for ever: exit 75" [ "$rc" -eq 75 ]
 check "503 for ever: message" \
-    has "GET $base/down/a: HTTP 503 after 3 attempts" "$tmp/err"
+    has "GET $base/down/a: HTTP 503 after 3 attempts: down" "$tmp/err"
 check "503 for ever: fake saw 3 requests" \
     logq 'sum(1 for r in L if r["path"] == "/down/a") == 3'
 
@@ -160,6 +160,12 @@ check "secret on retries: no secret in log lines or message" \
     hasnt "SECRET-" "$tmp/err"
 check "secret on retries: the fake did get the key" \
     logq "any(r['path'] == '/down/s' and r['query'].get('api_key') == ['$qs'] and r['headers'].get('Authorization') == 'Bearer $hs' for r in L)"
+
+run $fast --attempts 2 --no-body -Q key "$base/down-echo?key=$qs"
+check "secret echoed in a 503 body: exit 75" [ "$rc" -eq 75 ]
+check "secret echoed in a 503 body: scrubbed from the message" \
+    has "after 2 attempts: busy, key REDACTED" "$tmp/err"
+check "secret echoed in a 503 body: nowhere on stderr" hasnt "$qs" "$tmp/err"
 
 # 12. multipart upload: fields and a file arrive
 head -c 5000 /dev/urandom >"$tmp/up.bin" 2>/dev/null ||

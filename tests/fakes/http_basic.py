@@ -20,6 +20,7 @@ many independent test cases):
     GET  /bytes-chunked?n=N    the same, chunked
     GET  /status/{code}        that status with {"error": {"message": ...}}
     GET  /auth-echo            401 whose body repeats the credentials sent
+    GET  /down-echo?key=K      503 "busy, key K" forever
     GET  /quota/{case}         429 {"error": {"code": "insufficient_quota"}}
     GET  /wait-long            429 Retry-After: 3600
     GET  /redirect             302 to /json
@@ -117,6 +118,11 @@ def _status(req):
 def _auth_echo(req):
     return Reply.text("invalid credentials: %s %s\n" % (
         req.headers.get("xi-api-key", ""), req.arg("key", "")), status=401)
+
+
+@app.route("GET", "/down-echo")
+def _down_echo(req):
+    return Reply.text("busy, key %s\n" % req.arg("key", ""), status=503)
 
 
 app.sequence("GET", "/quota/{case}", [
