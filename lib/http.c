@@ -80,6 +80,7 @@ static int env_num(const char *name, long lo, long *out, avk_err *err)
 
 int avk_http_opts_env(avk_http_opts *o, avk_err *err)
 {
+    const char *ca;
     long n;
     int rc;
 
@@ -115,8 +116,9 @@ int avk_http_opts_env(avk_http_opts *o, avk_err *err)
     if ((rc = env_num("AV_HTTP_RETRY_AFTER_MAX_MS", 0, &n, err)))
         return rc;
     o->retry_after_max_ms = n;
-    if (getenv("AV_HTTP_CA_FILE") && *getenv("AV_HTTP_CA_FILE"))
-        o->ca_file = getenv("AV_HTTP_CA_FILE");
+    ca = getenv("AV_HTTP_CA_FILE");
+    if (ca && *ca)
+        o->ca_file = ca;
     return 0;
 }
 
@@ -790,8 +792,10 @@ static int secrets_collect(const avk_http_req *q, secrets *s)
         }
     }
     p = q->url ? strchr(q->url, '?') : NULL;
+    if (!p)
+        p = "";
     avk_buf_init(&dec);
-    while (p && *p && *p != '#' && !rc) {
+    while (*p && *p != '#' && !rc) {
         size_t seg, nl;
         const char *eq;
 

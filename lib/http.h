@@ -216,7 +216,8 @@ const char *avk_http_resp_header(const avk_http_resp *r, const char *name);
 int avk_http_resp_json(const avk_http_resp *r, json_t **out, avk_err *err);
 
 /*
- * Perform the request, with retries (see the top).  Returns 0 when a reply
+ * Perform the request, with retries (see the top); o NULL means
+ * avk_http_opts_default().  Returns 0 when a reply
  * arrived and was not to be retried, whatever its status: check
  * resp->status.  Fails with
  *   AVK_EX_TEMPFAIL     transport errors, 429 and 5xx after the last attempt,
