@@ -1746,7 +1746,7 @@ static int run(xfer *x, avk_err *err)
             if (!retry)
                 return fail_(x, err, code, "%s", what);
             if (attempt >= max)
-                return fail_(x, err, code, "%s after %d attempt%s", what,
+                return fail_(x, err, code, "%s (after %d attempt%s)", what,
                              attempt, attempt == 1 ? "" : "s");
             delay = jitter(o, attempt);
             wait_before_retry(x, delay, attempt, max);

@@ -5,11 +5,14 @@
 set -u
 tmp=$(mktemp -d)
 fake=
+tfake=
 cleanup() {
     [ -n "$fake" ] && kill "$fake" 2>/dev/null
+    [ -n "$tfake" ] && kill "$tfake" 2>/dev/null
     rm -rf "$tmp"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 C=$AVK_BUILD/tests/http_client
 # the fake is local: never through a proxy from the environment
@@ -89,7 +92,8 @@ check "503 for ever: fake saw 3 requests" \
 # 6. a stalled body ends within the stall limit
 run $fast --attempts 1 --stall 1000 --no-body "$base/stall"
 check "stall: exit 75" [ "$rc" -eq 75 ]
-check "stall: message" has "no data moved for 1000 ms" "$tmp/err"
+check "stall: message" has "no data moved for 1000 ms (after 1 attempt)" \
+    "$tmp/err"
 check "stall: within the limit" [ "$(field ms)" -lt 3500 ]
 
 # 7. the whole-attempt timeout
@@ -293,6 +297,7 @@ if command -v openssl >/dev/null 2>&1 &&
     rc=$?
     check "TLS: redirect from https to http refused (exit 69)" [ "$rc" -eq 69 ]
     kill "$tfake" 2>/dev/null
+    tfake=
 else
     for t in 1 2 3 4 5; do
         n=$((n + 1)); echo "ok $n # SKIP no openssl to make a certificate"
