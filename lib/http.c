@@ -982,7 +982,7 @@ int avk_http_status_error(const avk_http_req *q, const avk_http_resp *r,
                           const char *detail, avk_err *err)
 {
     long st = r->status;
-    char snip[256];
+    char snip[256], *p;
     int code;
     secrets s;
 
@@ -1022,7 +1022,78 @@ int avk_http_status_error(const avk_http_req *q, const avk_http_resp *r,
         avk_fail(err, code, "%s %s: HTTP %ld", resp_method(r), resp_url(r),
                  st);
     }
+    for (p = err->msg; *p; p++) /* a detail may span lines: keep one */
+        if ((unsigned char)*p < ' ')
+            *p = ' ';
     return code;
+}
+
+static const char *json_str(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* "message (code)" from the usual shapes of JSON error bodies, or "". */
+static void json_error_detail(const json_t *j, char *out, size_t n)
+{
+    const json_t *e = json_object_get(j, "error");
+    const char *msg = NULL, *code = NULL;
+
+    out[0] = '\0';
+    if (json_is_object(e)) {
+        const json_t *errs = json_object_get(e, "errors");
+
+        msg = json_str(e, "message");
+        code = json_str(e, "code");
+        if (!code)
+            code = json_str(e, "status");
+        if (!code && json_is_array(errs))
+            code = json_str(json_array_get(errs, 0), "reason");
+    } else if (json_is_string(e)) {
+        msg = json_string_value(e);
+        code = NULL;
+    }
+    if (!msg)
+        msg = json_str(j, "message");
+    if (!msg)
+        msg = json_str(j, "detail");
+    if (!msg)
+        msg = json_str(j, "error_description");
+    if (!msg && !code)
+        return;
+    if (msg && code && strcmp(msg, code) != 0)
+        snprintf(out, n, "%s (%s)", msg, code);
+    else
+        snprintf(out, n, "%s", msg ? msg : code);
+}
+
+int avk_http_do_json(const avk_http_opts *o, const avk_http_req *q,
+                     avk_http_resp *resp, json_t **out, avk_err *err)
+{
+    int rc;
+
+    *out = NULL;
+    rc = avk_http_do(o, q, resp, err);
+    if (rc)
+        return rc;
+    if (resp->status < 200 || resp->status >= 300) {
+        char detail[512];
+        json_t *j = json_loadb(resp->body.data ? resp->body.data : "",
+                               resp->body.len, 0, NULL);
+
+        detail[0] = '\0';
+        if (j) {
+            json_error_detail(j, detail, sizeof detail);
+            json_decref(j);
+        }
+        return avk_http_status_error(q, resp, detail[0] ? detail : NULL,
+                                     err);
+    }
+    if (resp->downloaded)
+        return 0;
+    return avk_http_resp_json(resp, out, err);
 }
 
 /* ------------------------------------------------------------------ */

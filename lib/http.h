@@ -249,6 +249,18 @@ int avk_http_do(const avk_http_opts *o, const avk_http_req *q,
 int avk_http_status_error(const avk_http_req *q, const avk_http_resp *r,
                           const char *detail, avk_err *err);
 
+/*
+ * The usual JSON API call in one step: avk_http_do(), then, for a non-2xx
+ * reply, avk_http_status_error() with the detail taken from a JSON error
+ * body ({"error":{"message":..,"code":..}}, {"error":".."}, {"message":..},
+ * {"detail":..}, {"error_description":..}), then the 2xx body parsed into
+ * *out (caller json_decref()s it; NULL on failure).  resp is filled as by
+ * avk_http_do() and must be released.  Fails as those three do.  Providers
+ * that must read error codes from the body use the three steps instead.
+ */
+int avk_http_do_json(const avk_http_opts *o, const avk_http_req *q,
+                     avk_http_resp *resp, json_t **out, avk_err *err);
+
 /* Replace every secret value of q that occurs in err->msg by REDACTED
  * (for messages a provider builds itself from a reply). */
 void avk_http_scrub_err(const avk_http_req *q, avk_err *err);

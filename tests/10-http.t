@@ -270,6 +270,21 @@ check "303: exit 0, status 200" [ "$rc" -eq 0 -a "$(field status)" = 200 ]
 check "303: followed with GET and no body" \
     logq "any(r['query'].get('case') == ['see-other'] and r['method'] == 'GET' and r['body_len'] == 0 and 'Content-Type' not in r['headers'] for r in L)"
 
+# 24b. avk_http_do_json: error detail from a JSON body, parse errors
+run $fast --json --no-body "$base/json"
+check "do_json: 200 JSON, exit 0" [ "$rc" -eq 0 ]
+run $fast --json --no-body "$base/status/422"
+check "do_json: 422 gives exit 65" [ "$rc" -eq 65 ]
+check "do_json: detail from error.message" \
+    has "HTTP 422: status 422 as asked" "$tmp/err"
+run $fast --json --no-body --veto insufficient_quota "$base/quota/j"
+check "do_json: vetoed 429 gives exit 75 with message and code" \
+    has "HTTP 429: You exceeded your current quota (insufficient_quota)" \
+    "$tmp/err"
+run $fast --json --no-body "$base/bytes?n=10"
+check "do_json: a 200 that is not JSON gives exit 65" [ "$rc" -eq 65 ]
+check "do_json: message says so" has "reply is not JSON" "$tmp/err"
+
 # 25. TLS verification is always on: a self-signed server is refused; with
 # its certificate as the CA file it is accepted; https -> http is refused
 if command -v openssl >/dev/null 2>&1 &&

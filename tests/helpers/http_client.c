@@ -21,6 +21,7 @@
  *     --veto TEXT          retry_ok: a reply whose body contains TEXT is final
  *     --retry-also TEXT    retry_ok: a reply whose body contains TEXT is retried
  *     --fail               map a non-2xx status to an error
+ *     --json               use avk_http_do_json (status error, JSON parse)
  *     --env                apply AV_HTTP_* from the environment
  *     --no-body            leave the body out of the JSON output
  */
@@ -125,7 +126,7 @@ int main(int argc, char **argv)
 {
     enum { O_ATTEMPTS = 256, O_BACKOFF, O_BACKOFF_MAX, O_CONNECT, O_TIMEOUT,
            O_STALL, O_RA_MAX, O_MAX_BODY, O_FOLLOW, O_VETO, O_FAIL, O_ENV,
-           O_NO_BODY, O_REPLY, O_RETRY_ALSO };
+           O_NO_BODY, O_REPLY, O_RETRY_ALSO, O_JSON };
     static const struct option longs[] = {
         {"attempts", required_argument, NULL, O_ATTEMPTS},
         {"backoff", required_argument, NULL, O_BACKOFF},
@@ -142,6 +143,7 @@ int main(int argc, char **argv)
         {"no-body", no_argument, NULL, O_NO_BODY},
         {"reply-timeout", required_argument, NULL, O_REPLY},
         {"retry-also", required_argument, NULL, O_RETRY_ALSO},
+        {"json", no_argument, NULL, O_JSON},
         {NULL, 0, NULL, 0}};
     avk_http_opts o = avk_http_opts_default();
     avk_http_req q;
@@ -193,6 +195,7 @@ int main(int argc, char **argv)
             q.retry_ud = optarg;
             break;
         case O_FAIL: fail = 1; break;
+        case O_JSON: fail = 2; break;
         case O_ENV: env = 1; break;
         case O_NO_BODY: with_body = 0; break;
         default:
@@ -251,9 +254,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "http_client: %s\n", e.msg);
         return rc;
     }
-    rc = avk_http_do(&o, &q, &r, &e);
-    if (!rc && fail)
-        rc = avk_http_status_error(&q, &r, NULL, &e);
+    if (fail == 2) {
+        json_t *doc = NULL;
+
+        rc = avk_http_do_json(&o, &q, &r, &doc, &e);
+        json_decref(doc);
+    } else {
+        rc = avk_http_do(&o, &q, &r, &e);
+        if (!rc && fail)
+            rc = avk_http_status_error(&q, &r, NULL, &e);
+    }
     print_resp(&r, with_body);
     if (rc)
         fprintf(stderr, "http_client: %s\n", e.msg);

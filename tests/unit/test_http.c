@@ -250,6 +250,10 @@ static void test_status_error(void)
     avk_http_status_error(&q, &r, "quota exceeded", &e);
     is_str(e.msg, "GET https://h/p?key=REDACTED&x=1: HTTP 401: quota exceeded",
            "given detail");
+    avk_http_status_error(&q, &r, "line one\nline two", &e);
+    is_str(e.msg,
+           "GET https://h/p?key=REDACTED&x=1: HTTP 401: line one line two",
+           "a multi-line detail becomes one line");
     avk_buf_reset(&r.body);
     avk_buf_add(&r.body, "\x89PNG\r\n", 6);
     avk_http_status_error(&q, &r, NULL, &e);
