@@ -7,7 +7,7 @@
  *     nothing ever lowers them; CURLOPT_VERBOSE and a debug callback are
  *     never set (they would print header values).
  *   - Every text that leaves this file (error messages, log lines) passes
- *     through scrub(), which replaces each secret value with REDACTED, and
+ *     through scrubf(), which replaces each secret value with REDACTED, and
  *     names URLs only in their redacted form.
  *   - One curl easy handle per avk_http_do() call; it is reset and fully
  *     configured again before each attempt and each redirect hop.
@@ -826,36 +826,82 @@ static int secrets_collect(const avk_http_req *q, secrets *s)
     return rc;
 }
 
-/* Replace each secret in s (NUL-terminated, room for cap bytes). */
-static void scrub(char *msg, size_t cap, const secrets *s)
+/* Replace every secret of s in b; 0, or AVK_EX_OSERR with b emptied (so a
+ * secret is never left behind). */
+static int scrub_buf(avk_buf *b, const secrets *s)
 {
     avk_buf out;
     size_t i;
 
-    if (!s || !s->n)
-        return;
+    if (!s || !b->data)
+        return 0;
     avk_buf_init(&out);
     for (i = 0; i < s->n; i++) {
-        const char *sec = s->v[i], *p = msg, *hit;
+        const char *sec = s->v[i], *p = b->data, *hit;
         size_t sl = strlen(sec);
+        int rc = 0;
 
-        if (!strstr(msg, sec))
+        if (!strstr(b->data, sec))
             continue;
         avk_buf_reset(&out);
-        while ((hit = strstr(p, sec))) {
-            avk_buf_add(&out, p, (size_t)(hit - p));
-            avk_buf_adds(&out, REDACTED);
+        while (!rc && (hit = strstr(p, sec))) {
+            rc = avk_buf_add(&out, p, (size_t)(hit - p)) ||
+                 avk_buf_adds(&out, REDACTED);
             p = hit + sl;
         }
-        avk_buf_adds(&out, p);
-        if (!out.data) {
-            /* out of memory: never leave the secret in place */
-            snprintf(msg, cap, "%s", REDACTED);
-            break;
+        if (rc || avk_buf_adds(&out, p)) {
+            avk_buf_release(&out);
+            avk_buf_reset(b);
+            return AVK_EX_OSERR;
         }
-        snprintf(msg, cap, "%s", out.data);
+        avk_buf_release(b);
+        *b = out;
+        avk_buf_init(&out);
     }
     avk_buf_release(&out);
+    return 0;
+}
+
+/* Newly allocated vsnprintf result, or NULL when out of memory. */
+static char *vformat(const char *fmt, va_list ap)
+{
+    va_list ap2;
+    char *p;
+    int n;
+
+    va_copy(ap2, ap);
+    n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0 || !(p = malloc((size_t)n + 1)))
+        return NULL;
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    return p;
+}
+
+/* Format into dst (cap bytes) with every secret of s replaced.  The whole
+ * text is scrubbed before it is cut to size, so truncation can never leave
+ * part of a secret behind.  dst may also be one of the arguments. */
+static void scrubf(char *dst, size_t cap, const secrets *s, const char *fmt,
+                   ...) __attribute__((format(printf, 4, 5)));
+
+static void scrubf(char *dst, size_t cap, const secrets *s, const char *fmt,
+                   ...)
+{
+    va_list ap;
+    avk_buf b;
+    char *text;
+
+    va_start(ap, fmt);
+    text = vformat(fmt, ap);
+    va_end(ap);
+    avk_buf_init(&b);
+    if (text && avk_buf_adds(&b, text) == 0 && scrub_buf(&b, s) == 0 &&
+        b.data)
+        snprintf(dst, cap, "%s", b.data);
+    else if (cap)
+        snprintf(dst, cap, "%s", "(message withheld: out of memory)");
+    free(text);
+    avk_buf_release(&b);
 }
 
 void avk_http_scrub_err(const avk_http_req *q, avk_err *err)
@@ -865,12 +911,11 @@ void avk_http_scrub_err(const avk_http_req *q, avk_err *err)
     if (!err)
         return;
     if (secrets_collect(q, &s)) {
-        if (q && (q->nheaders || q->nsecret_query || strchr(q->url, '?')))
-            snprintf(err->msg, sizeof err->msg, "%s",
-                     "(message withheld: out of memory while redacting)");
+        snprintf(err->msg, sizeof err->msg, "%s",
+                 "(message withheld: out of memory while redacting)");
         return;
     }
-    scrub(err->msg, sizeof err->msg, &s);
+    scrubf(err->msg, sizeof err->msg, &s, "%s", err->msg);
     secrets_release(&s);
 }
 
@@ -978,6 +1023,32 @@ static size_t first_line_len(const char *s, size_t len, size_t max)
     return end;
 }
 
+/* The first line of r's body when it is printable text, scrubbed of s and
+ * then cut to at most 200 bytes on a character boundary; "" otherwise. */
+static void body_detail(const avk_http_resp *r, const secrets *s, char *out,
+                        size_t cap)
+{
+    size_t n = r->body.data ? first_line_len(r->body.data, r->body.len, 4096)
+                            : 0;
+    avk_buf b;
+
+    out[0] = '\0';
+    if (!n || cap < 2)
+        return;
+    avk_buf_init(&b);
+    if (avk_buf_add(&b, r->body.data, n) == 0 && scrub_buf(&b, s) == 0 &&
+        b.data) {
+        n = b.len < 200 ? b.len : 200;
+        if (n > cap - 1)
+            n = cap - 1;
+        while (n > 0 && n < b.len && ((unsigned char)b.data[n] & 0xC0) == 0x80)
+            n--;
+        memcpy(out, b.data, n);
+        out[n] = '\0';
+    }
+    avk_buf_release(&b);
+}
+
 int avk_http_status_error(const avk_http_req *q, const avk_http_resp *r,
                           const char *detail, avk_err *err)
 {
@@ -997,31 +1068,25 @@ int avk_http_status_error(const avk_http_req *q, const avk_http_resp *r,
         code = AVK_EX_DATAERR;
     else
         code = AVK_EX_UNAVAILABLE;
-    snip[0] = '\0';
-    if (!detail && r->body.len && r->body.data) {
-        size_t n = first_line_len(r->body.data, r->body.len, 200);
-
-        if (n) {
-            memcpy(snip, r->body.data, n);
-            snip[n] = '\0';
-            detail = snip;
-        }
-    }
     if (!err)
         return code;
-    if (detail && *detail)
-        avk_fail(err, code, "%s %s: HTTP %ld: %s", resp_method(r),
-                 resp_url(r), st, detail);
-    else
+    err->code = code;
+    if (secrets_collect(q, &s)) {
         avk_fail(err, code, "%s %s: HTTP %ld", resp_method(r), resp_url(r),
                  st);
-    if (secrets_collect(q, &s) == 0) {
-        scrub(err->msg, sizeof err->msg, &s);
-        secrets_release(&s);
-    } else {
-        avk_fail(err, code, "%s %s: HTTP %ld", resp_method(r), resp_url(r),
-                 st);
+        return code;
     }
+    if (!detail) {
+        body_detail(r, &s, snip, sizeof snip);
+        detail = snip;
+    }
+    if (*detail)
+        scrubf(err->msg, sizeof err->msg, &s, "%s %s: HTTP %ld: %s",
+               resp_method(r), resp_url(r), st, detail);
+    else
+        scrubf(err->msg, sizeof err->msg, &s, "%s %s: HTTP %ld",
+               resp_method(r), resp_url(r), st);
+    secrets_release(&s);
     for (p = err->msg; *p; p++) /* a detail may span lines: keep one */
         if ((unsigned char)*p < ' ')
             *p = ' ';
@@ -1484,13 +1549,15 @@ static void logf_(xfer *x, const char *fmt, ...)
 {
     char line[1024];
     va_list ap;
+    char *text;
 
     if (!x->o->log)
         return;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    text = vformat(fmt, ap);
     va_end(ap);
-    scrub(line, sizeof line, &x->sec);
+    scrubf(line, sizeof line, &x->sec, "%s", text ? text : "(out of memory)");
+    free(text);
     x->o->log(x->o->log_ud, line);
 }
 
@@ -1499,17 +1566,18 @@ static int fail_(xfer *x, avk_err *err, int code, const char *fmt, ...)
 
 static int fail_(xfer *x, avk_err *err, int code, const char *fmt, ...)
 {
-    char what[768];
     va_list ap;
+    char *what;
 
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
     if (!err)
         return code;
-    avk_fail(err, code, "%s %s: %s", resp_method(x->r), resp_url(x->r),
-             what);
-    scrub(err->msg, sizeof err->msg, &x->sec);
+    va_start(ap, fmt);
+    what = vformat(fmt, ap);
+    va_end(ap);
+    err->code = code;
+    scrubf(err->msg, sizeof err->msg, &x->sec, "%s %s: %s", resp_method(x->r),
+           resp_url(x->r), what ? what : "out of memory");
+    free(what);
     return code;
 }
 
@@ -1877,14 +1945,13 @@ static int run(xfer *x, avk_err *err)
             return 0;
         }
         if (attempt >= max) {
-            size_t n = r->body.data ? first_line_len(r->body.data,
-                                                     r->body.len, 200)
-                                    : 0;
+            char detail[256];
 
+            body_detail(r, &x->sec, detail, sizeof detail);
             return fail_(x, err, AVK_EX_TEMPFAIL,
-                         "HTTP %ld after %d attempt%s%s%.*s", st, attempt,
-                         attempt == 1 ? "" : "s", n ? ": " : "", (int)n,
-                         n ? r->body.data : "");
+                         "HTTP %ld after %d attempt%s%s%s", st, attempt,
+                         attempt == 1 ? "" : "s", detail[0] ? ": " : "",
+                         detail);
         }
         delay = -1;
         {

@@ -63,7 +63,9 @@ In a tests/NN-name.t (POSIX sh):
 
 `fakehttp.py check LOG EXPR` evaluates the Python expression EXPR with L
 bound to the list of logged requests and exits 0 when it is true, 1 when
-false (printing the log to stderr to help debugging).
+false (printing the log to stderr to help debugging).  To save a Python
+start per check, `fakehttp.py checks LOG FILE N` evaluates every line
+"NAME<TAB>EXPR" of FILE and prints TAP lines "ok N - NAME", N counting up.
 
 Request log (--log): one JSON object per request, appended as soon as the
 request body has been read:
@@ -490,13 +492,35 @@ def serve(app, argv=None, setup=None):
     os._exit(0)
 
 
-def check(log_path, expr):
-    """Evaluate expr over L, the logged requests; 0 when true."""
+def load_log(log_path):
     try:
         with open(log_path, encoding="utf-8") as f:
-            L = [json.loads(line) for line in f if line.strip()]
+            return [json.loads(line) for line in f if line.strip()]
     except FileNotFoundError:
-        L = []
+        return []
+
+
+def checks(log_path, file, n):
+    """TAP lines for each "NAME<TAB>EXPR" line of file, numbered from n."""
+    L = load_log(log_path)
+    bad = 0
+    with open(file, encoding="utf-8") as f:
+        for line in f:
+            name, _, expr = line.rstrip("\n").partition("\t")
+            try:
+                good = bool(eval(expr, {"L": L, "json": json}))
+            except Exception as e:  # a broken expression fails its check
+                good = False
+                name += " (%s)" % e
+            print("%sok %d - %s" % ("" if good else "not ", n, name))
+            bad += not good
+            n += 1
+    return 1 if bad else 0
+
+
+def check(log_path, expr):
+    """Evaluate expr over L, the logged requests; 0 when true."""
+    L = load_log(log_path)
     if eval(expr, {"L": L, "json": json}):
         return 0
     sys.stderr.write("fakehttp check failed: %s\n" % expr)
@@ -509,6 +533,8 @@ def check(log_path, expr):
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "check":
         sys.exit(check(sys.argv[2], sys.argv[3]))
+    if len(sys.argv) == 5 and sys.argv[1] == "checks":
+        sys.exit(checks(sys.argv[2], sys.argv[3], int(sys.argv[4])))
     # Bare server: every path answers 200 {"ok": true}.
     a = App()
     a.add("*", re.compile(r".*"), lambda req: {"ok": True})

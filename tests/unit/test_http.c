@@ -250,6 +250,17 @@ static void test_status_error(void)
     avk_http_status_error(&q, &r, "quota exceeded", &e);
     is_str(e.msg, "GET https://h/p?key=REDACTED&x=1: HTTP 401: quota exceeded",
            "given detail");
+    avk_buf_reset(&r.body);
+    {
+        int k;
+
+        for (k = 0; k < 195; k++)
+            avk_buf_addc(&r.body, 'a');
+    }
+    avk_buf_adds(&r.body, "HSECRET-456 tail");
+    avk_http_status_error(&q, &r, NULL, &e);
+    ok(strstr(e.msg, "HSECR") == NULL && strstr(e.msg, "aaaaR") != NULL,
+       "a secret across the detail's cut is scrubbed before the cut");
     avk_http_status_error(&q, &r, "line one\nline two", &e);
     is_str(e.msg,
            "GET https://h/p?key=REDACTED&x=1: HTTP 401: line one line two",
