@@ -22,6 +22,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,97 @@ int avk_http_opts_env(avk_http_opts *o, avk_err *err)
         return rc;
     o->retry_after_max_ms = n;
     ca = getenv("AV_HTTP_CA_FILE");
+    if (ca && *ca)
+        o->ca_file = ca;
+    return 0;
+}
+
+/* An integer >= lo at key, into *out (unchanged when the key is unset). */
+static int cfg_num(const avk_config *c, const char *key, long long lo,
+                   long long *out, avk_err *err)
+{
+    const json_t *n = avk_config_node(c, key);
+    const char *src = avk_config_source(c, key);
+    long long v;
+
+    if (!n || json_is_null(n))
+        return 0;
+    if (json_is_integer(n)) {
+        v = json_integer_value(n);
+    } else if (json_is_string(n) && *json_string_value(n)) {
+        const char *s = json_string_value(n);
+        char *end;
+
+        errno = 0;
+        v = strtoll(s, &end, 10);
+        if (errno || *end)
+            goto bad;
+    } else {
+        goto bad;
+    }
+    if (v < lo)
+        goto bad;
+    *out = v;
+    return 0;
+bad:
+    return avk_fail(err, AVK_EX_CONFIG,
+                    "bad value of %s%s%s%s: want an integer >= %lld", key,
+                    src ? " (" : "", src ? src : "", src ? ")" : "", lo);
+}
+
+int avk_http_opts_config(avk_http_opts *o, const avk_config *c,
+                         avk_err *err)
+{
+    static const struct {
+        const char *key;
+        long long lo, hi;
+        size_t off;
+        int kind; /* 0 long, 1 int, 2 long long */
+    } map[] = {
+        {"http.connect_timeout_ms", 1, 86400000,
+         offsetof(avk_http_opts, connect_timeout_ms), 0},
+        {"http.reply_timeout_ms", 0, 86400000,
+         offsetof(avk_http_opts, reply_timeout_ms), 0},
+        {"http.stall_ms", 0, 86400000, offsetof(avk_http_opts, stall_ms), 0},
+        {"http.timeout_ms", 0, 86400000, offsetof(avk_http_opts, timeout_ms),
+         0},
+        {"http.max_attempts", 1, 1000, offsetof(avk_http_opts, max_attempts),
+         1},
+        {"http.backoff_ms", 0, 86400000,
+         offsetof(avk_http_opts, backoff_base_ms), 0},
+        {"http.backoff_max_ms", 0, 86400000,
+         offsetof(avk_http_opts, backoff_max_ms), 0},
+        {"http.retry_after_max_ms", 0, 86400000,
+         offsetof(avk_http_opts, retry_after_max_ms), 0},
+        {"http.max_body", 1, 1LL << 40, offsetof(avk_http_opts, max_body), 2},
+        {"http.max_download", 1, 1LL << 50,
+         offsetof(avk_http_opts, max_download), 2},
+    };
+    const char *ca;
+    size_t i;
+    int rc;
+
+    for (i = 0; i < sizeof map / sizeof map[0]; i++) {
+        char *field = (char *)o + map[i].off;
+        long long v = -1;
+
+        if ((rc = cfg_num(c, map[i].key, map[i].lo, &v, err)))
+            return rc;
+        if (v < 0)
+            continue;
+        if (v > map[i].hi)
+            v = map[i].hi;
+        if (map[i].kind == 0) {
+            long l = (long)v;
+            memcpy(field, &l, sizeof l);
+        } else if (map[i].kind == 1) {
+            int n = (int)v;
+            memcpy(field, &n, sizeof n);
+        } else {
+            memcpy(field, &v, sizeof v);
+        }
+    }
+    ca = avk_config_str(c, "http.ca_file", NULL);
     if (ca && *ca)
         o->ca_file = ca;
     return 0;

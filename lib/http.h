@@ -44,6 +44,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "config.h"
 #include "err.h"
 #include "hash.h"
 
@@ -91,6 +92,17 @@ avk_http_opts avk_http_opts_default(void);
  * environment).  Fails with AVK_EX_CONFIG naming the variable when one is
  * not a number; o is then unchanged for that variable. */
 int avk_http_opts_env(avk_http_opts *o, avk_err *err);
+
+/* The same settings from the configuration's "http" section (what a
+ * command uses: config files, and AV_HTTP_* through the config's own
+ * environment mapping): http.connect_timeout_ms, http.reply_timeout_ms,
+ * http.stall_ms, http.timeout_ms, http.max_attempts, http.backoff_ms,
+ * http.backoff_max_ms, http.retry_after_max_ms, http.max_body,
+ * http.max_download (non-negative integers) and http.ca_file (o keeps a
+ * pointer into c, so c must outlive o).  Fails with AVK_EX_CONFIG naming
+ * the key and where its value came from. */
+int avk_http_opts_config(avk_http_opts *o, const avk_config *c,
+                         avk_err *err);
 
 /* curl_global_init / curl_global_cleanup, for main() before any thread
  * starts.  avk_http_global_init fails with AVK_EX_OSERR. */

@@ -324,6 +324,47 @@ static void test_env(void)
     unsetenv("AV_HTTP_STALL_MS");
 }
 
+static void test_config(void)
+{
+    avk_http_opts o = avk_http_opts_default();
+    avk_config *c = avk_config_new_empty();
+    avk_err e;
+
+    avk_config_set(c, "http.max_attempts", "3", "env AV_HTTP_MAX_ATTEMPTS");
+    avk_config_set(c, "http.stall_ms", "1500", "flag");
+    avk_config_set(c, "http.ca_file", "/tmp/ca.pem", "flag");
+    is_int(avk_http_opts_config(&o, c, &e), 0, "config applies");
+    is_int(o.max_attempts, 3, "http.max_attempts");
+    is_int(o.stall_ms, 1500, "http.stall_ms");
+    is_str(o.ca_file, "/tmp/ca.pem", "http.ca_file");
+    is_int(o.backoff_max_ms, 60000, "unset keys keep their values");
+    avk_config_set(c, "http.backoff_ms", "soon", "env AV_HTTP_BACKOFF_MS");
+    is_int(avk_http_opts_config(&o, c, &e), AVK_EX_CONFIG,
+           "a non-number is a config error");
+    is_str(e.msg,
+           "bad value of http.backoff_ms (env AV_HTTP_BACKOFF_MS): want an "
+           "integer >= 0",
+           "message names the key and its source");
+    avk_config_set(c, "http.backoff_ms", "5", "flag");
+    avk_config_set(c, "http.max_attempts", "0", "flag");
+    is_int(avk_http_opts_config(&o, c, &e), AVK_EX_CONFIG,
+           "max_attempts 0 is refused");
+    avk_config_free(c);
+
+    /* AV_HTTP_* reach the "http" section through the config's env mapping */
+    setenv("AV_HTTP_STALL_MS", "777", 1);
+    c = NULL;
+    if (avk_config_load(NULL, &c, &e) == 0) {
+        o = avk_http_opts_default();
+        is_int(avk_http_opts_config(&o, c, &e), 0, "loaded config applies");
+        is_int(o.stall_ms, 777, "AV_HTTP_STALL_MS via the config");
+    } else {
+        ok(0, "config loads: %s", e.msg);
+    }
+    avk_config_free(c);
+    unsetenv("AV_HTTP_STALL_MS");
+}
+
 int main(void)
 {
     test_escape();
@@ -336,5 +377,6 @@ int main(void)
     test_status_error();
     test_resp();
     test_env();
+    test_config();
     return tap_done();
 }
