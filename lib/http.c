@@ -1463,7 +1463,19 @@ static int valid_method(const char *m)
     return 1;
 }
 
-/* Build the header list for the current hop. */
+static int has_header(const avk_http_req *q, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < q->nheaders; i++)
+        if (strcasecmp(q->headers[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Build the header list for the current hop: the caller's headers (secret
+ * ones left out after a redirect to another origin), the body's
+ * Content-Type and an empty Expect, unless the caller set those. */
 static int build_headers(xfer *x)
 {
     const avk_http_req *q = x->q;
@@ -1488,10 +1500,13 @@ static int build_headers(xfer *x)
             else
                 rc = avk_buf_printf(&line, "%s: %s", h->name, h->value);
         } else if (i == q->nheaders) {
-            if (!x->with_body || !q->body_type || q->nparts)
+            if (!x->with_body || !q->body_type || q->nparts ||
+                has_header(q, "Content-Type"))
                 continue;
             rc = avk_buf_printf(&line, "Content-Type: %s", q->body_type);
         } else {
+            if (has_header(q, "Expect"))
+                continue;
             rc = avk_buf_adds(&line, "Expect:");
         }
         if (rc)

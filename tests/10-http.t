@@ -119,6 +119,17 @@ check "cap (memory, chunked): exit 65" [ "$rc" -eq 65 ]
 check "cap: nothing left in the download directory" \
     [ -z "$(ls -A "$tmp/dl")" ]
 
+run $fast --no-body -o "$tmp/no/such/dir/f.bin" "$base/bytes?n=10"
+check "download into a missing directory: exit 73" [ "$rc" -eq 73 ]
+
+# 8b. gzip replies are decoded; the cap counts decoded bytes
+run $fast "$base/gzip"
+check "gzip: decoded" [ "$rc" -eq 0 -a "$(field bytes)" -gt 5000 ]
+check "gzip: JSON arrived" has 'ok\\": true' "$tmp/out"
+run $fast --no-body --max-body 100000 -o "$tmp/dl/bomb.bin" "$base/gzip-bomb"
+check "gzip bomb: exit 65 at the cap" [ "$rc" -eq 65 ]
+check "gzip bomb: no file left" [ -z "$(ls -A "$tmp/dl")" ]
+
 # 9. download to a file: streamed, sha256 matches
 want=$(python3 -c "
 import hashlib, sys
@@ -186,6 +197,10 @@ logcheck "multipart: file arrived intact" \
 # 13. the request log shows the headers and the JSON body sent
 run $fast -X POST -H "X-Trace: t-42" -j '{"model":"m","n":3}' --no-body \
     "$base/echo?case=json"
+run $fast -X POST -H "Content-Type: application/vnd.api+json" \
+    -j '{"a":1}' --no-body "$base/echo?case=own-type"
+logcheck "the caller's Content-Type replaces the body's" \
+    "any(r['query'].get('case') == ['own-type'] and r['headers'].get('Content-Type') == 'application/vnd.api+json' for r in L)"
 check "json body: exit 0" [ "$rc" -eq 0 ]
 logcheck "request log: header, content type, user agent" \
     "any(r['query'].get('case') == ['json'] and r['headers'].get('X-Trace') == 't-42' and r['headers'].get('Content-Type') == 'application/json' and r['headers'].get('User-Agent', '').startswith('av/') for r in L)"

@@ -28,6 +28,8 @@ many independent test cases):
                                origin for the client)
     GET  /redirect-loop        302 to itself
     POST /see-other            303 to /echo?case=see-other
+    GET  /gzip                 {"ok": true, "pad": "..."} gzip-encoded
+    GET  /gzip-bomb            5 MB of zeros, gzip-encoded (about 5 kB sent)
     GET  /redirect-plain?to=P  302 to http://127.0.0.1:P/json (for the
                                https-to-http refusal)
 """
@@ -156,6 +158,22 @@ def _redirect_loop(req):
 def _redirect_plain(req):
     return Reply(302, b"", {"Location": "http://127.0.0.1:%s/json" %
                             req.arg("to", "1")})
+
+
+@app.route("GET", "/gzip")
+def _gzip(req):
+    import gzip
+    import json
+    body = json.dumps({"ok": True, "pad": "x" * 5000}).encode()
+    return Reply(200, gzip.compress(body), {"Content-Encoding": "gzip"},
+                 "application/json")
+
+
+@app.route("GET", "/gzip-bomb")
+def _gzip_bomb(req):
+    import gzip
+    return Reply(200, gzip.compress(b"\0" * 5000000),
+                 {"Content-Encoding": "gzip"}, "application/octet-stream")
 
 
 @app.route("POST", "/see-other")
