@@ -35,6 +35,12 @@
  *     if (!rc) rc = avk_http_status_error(&q, &r, NULL, &e);
  *     if (!rc) rc = avk_http_resp_json(&r, &doc, &e);
  *     avk_http_resp_release(&r);  avk_http_req_release(&q);
+ *
+ * (avk_http_do_json() does the three middle steps in one call.)  Retries
+ * repeat the request whatever its method: set q.max_attempts = 1 for a
+ * call whose repetition would do harm (publishing a post), and check the
+ * remote state instead.  Leave max_redirects at 0 for YouTube's resumable
+ * uploads, whose 308 Resume Incomplete is not a redirect.
  */
 #ifndef AVK_HTTP_H
 #define AVK_HTTP_H
