@@ -214,6 +214,17 @@ run $fast -X PUT -B "$tmp/up.bin" -t video/mp4 --no-body "$base/echo?case=put"
 check "PUT file: exit 0" [ "$rc" -eq 0 ]
 logcheck "PUT file: body arrived intact" \
     "any(r['query'].get('case') == ['put'] and r['method'] == 'PUT' and r['body_sha256'] == '$upsha' and r['headers'].get('Content-Type') == 'video/mp4' for r in L)"
+# a chunk of the file, as a resumable upload sends it
+chunksha=$(dd if="$tmp/up.bin" bs=1000 skip=1 count=2 2>/dev/null |
+    sha256sum | cut -d' ' -f1)
+run $fast -X PUT -B "$tmp/up.bin" --range 1000:2000 \
+    -H "Content-Range: bytes 1000-2999/5000" --no-body "$base/echo?case=chunk"
+check "PUT chunk: exit 0" [ "$rc" -eq 0 ]
+logcheck "PUT chunk: the right 2000 bytes and the Content-Range" \
+    "any(r['query'].get('case') == ['chunk'] and r['body_len'] == 2000 and r['body_sha256'] == '$chunksha' and r['headers'].get('Content-Range') == 'bytes 1000-2999/5000' for r in L)"
+run $fast -X PUT -B "$tmp/up.bin" --range 4000:2000 --no-body \
+    "$base/echo?case=chunk-past-end"
+check "PUT chunk past the end: exit 65" [ "$rc" -eq 65 ]
 run $fast -X PUT -B "$tmp/missing.bin" "$base/echo?case=put2"
 check "PUT missing file: exit 66" [ "$rc" -eq 66 ]
 

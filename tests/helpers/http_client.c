@@ -12,6 +12,7 @@
  *     -d DATA [-t TYPE]    body            -j JSON           JSON body
  *     -F name=value        multipart field -F name=@path     file part
  *     -B PATH              body streamed from a file
+ *     --range OFF:LEN      only bytes [OFF, OFF+LEN) of -B's file
  *     -o PATH              download the body to PATH
  *     -v                   log lines to stderr
  *     --attempts N --backoff MS --backoff-max MS --connect-timeout MS
@@ -126,7 +127,7 @@ int main(int argc, char **argv)
 {
     enum { O_ATTEMPTS = 256, O_BACKOFF, O_BACKOFF_MAX, O_CONNECT, O_TIMEOUT,
            O_STALL, O_RA_MAX, O_MAX_BODY, O_FOLLOW, O_VETO, O_FAIL, O_ENV,
-           O_NO_BODY, O_REPLY, O_RETRY_ALSO, O_JSON };
+           O_NO_BODY, O_REPLY, O_RETRY_ALSO, O_JSON, O_RANGE };
     static const struct option longs[] = {
         {"attempts", required_argument, NULL, O_ATTEMPTS},
         {"backoff", required_argument, NULL, O_BACKOFF},
@@ -144,6 +145,7 @@ int main(int argc, char **argv)
         {"reply-timeout", required_argument, NULL, O_REPLY},
         {"retry-also", required_argument, NULL, O_RETRY_ALSO},
         {"json", no_argument, NULL, O_JSON},
+        {"range", required_argument, NULL, O_RANGE},
         {NULL, 0, NULL, 0}};
     avk_http_opts o = avk_http_opts_default();
     avk_http_req q;
@@ -157,6 +159,7 @@ int main(int argc, char **argv)
     char **parts = calloc((size_t)argc, sizeof *parts);
     int nh = 0, ns = 0, nq = 0, np = 0, c, rc, i, fail = 0, env = 0;
     int with_body = 1;
+    long long range_off = 0, range_len = -1;
 
     if (!hdrs || !sec || !qs || !parts)
         return AVK_EX_OSERR;
@@ -196,6 +199,12 @@ int main(int argc, char **argv)
             break;
         case O_FAIL: fail = 1; break;
         case O_JSON: fail = 2; break;
+        case O_RANGE:
+            if (sscanf(optarg, "%lld:%lld", &range_off, &range_len) != 2) {
+                fprintf(stderr, "http_client: bad --range '%s'\n", optarg);
+                return AVK_EX_USAGE;
+            }
+            break;
         case O_ENV: env = 1; break;
         case O_NO_BODY: with_body = 0; break;
         default:
@@ -242,7 +251,7 @@ int main(int argc, char **argv)
         json_decref(j);
     }
     if (bodyfile)
-        avk_http_req_body_file(&q, bodyfile, 0, -1, type);
+        avk_http_req_body_file(&q, bodyfile, range_off, range_len, type);
     if (out)
         avk_http_req_download(&q, out);
     free(hdrs);
