@@ -340,7 +340,7 @@ if command -v openssl >/dev/null 2>&1 &&
     kill "$tfake" 2>/dev/null
     tfake=
 else
-    for t in 1 2 3 4 5; do
+    for _ in 1 2 3 4 5; do
         n=$((n + 1)); echo "ok $n # SKIP no openssl to make a certificate"
     done
 fi
