@@ -173,6 +173,9 @@ run $fast -v --attempts 2 --no-body -H "Authorization: Bearer $hs" \
 check "secret on retries: exit 75" [ "$rc" -eq 75 ]
 check "secret on retries: no secret in log lines or message" \
     hasnt "SECRET-" "$tmp/err"
+check "-v: one line per attempt with method, redacted URL, status, bytes" \
+    [ "$(grep -c "GET $base/down/s?api_key=REDACTED -> 503, 5 bytes, [0-9]* ms (attempt [12] of 2)" "$tmp/err")" -eq 2 ]
+check "-v: the wait is logged" has "retrying in [0-9]* ms" "$tmp/err"
 logcheck "secret on retries: the fake did get the key" \
     "any(r['path'] == '/down/s' and r['query'].get('api_key') == ['$qs'] and r['headers'].get('Authorization') == 'Bearer $hs' for r in L)"
 
