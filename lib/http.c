@@ -214,6 +214,40 @@ int avk_http_opts_config(avk_http_opts *o, const avk_config *c,
     return 0;
 }
 
+struct avk_http_session {
+    CURLSH *sh;
+};
+
+avk_http_session *avk_http_session_new(void)
+{
+    avk_http_session *s = malloc(sizeof *s);
+
+    if (!s)
+        return NULL;
+    s->sh = curl_share_init();
+    if (!s->sh ||
+        curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) !=
+            CURLSHE_OK ||
+        curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) !=
+            CURLSHE_OK ||
+        curl_share_setopt(s->sh, CURLSHOPT_SHARE,
+                          CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+        if (s->sh)
+            curl_share_cleanup(s->sh);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void avk_http_session_free(avk_http_session *s)
+{
+    if (!s)
+        return;
+    curl_share_cleanup(s->sh);
+    free(s);
+}
+
 int avk_http_global_init(avk_err *err)
 {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -1552,6 +1586,8 @@ static int setup_handle(xfer *x)
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
     if (o->ca_file)
         SET(CURLOPT_CAINFO, o->ca_file);
+    if (o->session)
+        SET(CURLOPT_SHARE, o->session->sh);
     SET(CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms > 0
                                        ? o->connect_timeout_ms
                                        : 10000L);

@@ -56,6 +56,14 @@
 
 typedef struct avk_http_resp avk_http_resp;
 
+/* Optional connection cache shared by the requests of one thread: with it,
+ * consecutive requests to the same host reuse the TCP and TLS connection
+ * (and DNS answers).  Heap object; free it after the last request that
+ * used it.  avk_http_session_new returns NULL when out of memory. */
+typedef struct avk_http_session avk_http_session;
+avk_http_session *avk_http_session_new(void);
+void avk_http_session_free(avk_http_session *s);
+
 /* Client settings shared by all requests of a tool run. */
 typedef struct avk_http_opts {
     long connect_timeout_ms;  /* TCP+TLS connect limit (10 s) */
@@ -85,6 +93,7 @@ typedef struct avk_http_opts {
      * secret.  Called on the thread that runs avk_http_do(). */
     void (*log)(void *ud, const char *line);
     void *log_ud;
+    avk_http_session *session; /* borrowed, optional; one thread only */
 } avk_http_opts;
 
 /* The defaults above.  Never fails. */

@@ -272,6 +272,16 @@ rc=$?
 check "env: AV_HTTP_MAX_ATTEMPTS applies" \
     [ "$rc" -eq 75 -a "$(field attempts)" = 2 ]
 
+# 20b. a session reuses the connection; without one each request connects
+run $fast --no-body --repeat 3 --session "$base/echo?case=session"
+check "session: three requests, exit 0" \
+    [ "$rc" -eq 0 -a "$(grep -c '"status":200' "$tmp/out")" -eq 3 ]
+logcheck "session: one connection for all three" \
+    "len({r['peer'] for r in L if r['query'].get('case') == ['session']}) == 1 and sum(1 for r in L if r['query'].get('case') == ['session']) == 3"
+run $fast --no-body --repeat 2 "$base/echo?case=nosession"
+logcheck "no session: a connection per request" \
+    "len({r['peer'] for r in L if r['query'].get('case') == ['nosession']}) == 2"
+
 # 21. header injection is refused before anything is sent
 run --no-body -H "$(printf 'X-A: a\r\nInjected: 1')" "$base/json?case=inject"
 check "CR LF in a header value: exit 65" [ "$rc" -eq 65 ]

@@ -70,6 +70,7 @@ start per check, `fakehttp.py checks LOG FILE N` evaluates every line
 Request log (--log): one JSON object per request, appended as soon as the
 request body has been read:
     {"method": "POST", "path": "/v1/x", "query": {"k": ["v"]},
+     "peer": 51234 (the client's port: equal ports = one connection),
      "headers": {"Content-Type": "...", ...}, "body_len": 12,
      "body_sha256": "...", "json": {...}        (when the body is JSON)
      "form": {"field": "value" or {"filename": .., "type": ..,
@@ -362,7 +363,8 @@ class Handler(BaseHTTPRequestHandler):
         headers = {}
         for k, v in self.headers.items():
             headers[k] = headers[k] + ", " + v if k in headers else v
-        rec = {"t": round(time.time(), 3), "method": req.method,
+        rec = {"t": round(time.time(), 3), "peer": self.client_address[1],
+               "method": req.method,
                "path": req.path, "query": req.query, "headers": headers,
                "body_len": len(req.body),
                "body_sha256": hashlib.sha256(req.body).hexdigest()}

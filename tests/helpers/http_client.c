@@ -25,6 +25,8 @@
  *     --json               use avk_http_do_json (status error, JSON parse)
  *     --env                apply AV_HTTP_* from the environment
  *     --no-body            leave the body out of the JSON output
+ *     --repeat N           perform the request N times (one JSON line each)
+ *     --session            share connections between them (avk_http_session)
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -127,7 +129,8 @@ int main(int argc, char **argv)
 {
     enum { O_ATTEMPTS = 256, O_BACKOFF, O_BACKOFF_MAX, O_CONNECT, O_TIMEOUT,
            O_STALL, O_RA_MAX, O_MAX_BODY, O_FOLLOW, O_VETO, O_FAIL, O_ENV,
-           O_NO_BODY, O_REPLY, O_RETRY_ALSO, O_JSON, O_RANGE };
+           O_NO_BODY, O_REPLY, O_RETRY_ALSO, O_JSON, O_RANGE, O_REPEAT,
+           O_SESSION };
     static const struct option longs[] = {
         {"attempts", required_argument, NULL, O_ATTEMPTS},
         {"backoff", required_argument, NULL, O_BACKOFF},
@@ -146,6 +149,8 @@ int main(int argc, char **argv)
         {"retry-also", required_argument, NULL, O_RETRY_ALSO},
         {"json", no_argument, NULL, O_JSON},
         {"range", required_argument, NULL, O_RANGE},
+        {"repeat", required_argument, NULL, O_REPEAT},
+        {"session", no_argument, NULL, O_SESSION},
         {NULL, 0, NULL, 0}};
     avk_http_opts o = avk_http_opts_default();
     avk_http_req q;
@@ -160,6 +165,8 @@ int main(int argc, char **argv)
     int nh = 0, ns = 0, nq = 0, np = 0, c, rc, i, fail = 0, env = 0;
     int with_body = 1;
     long long range_off = 0, range_len = -1;
+    int repeat = 1, use_session = 0, k;
+    avk_http_session *session = NULL;
 
     if (!hdrs || !sec || !qs || !parts)
         return AVK_EX_OSERR;
@@ -199,6 +206,8 @@ int main(int argc, char **argv)
             break;
         case O_FAIL: fail = 1; break;
         case O_JSON: fail = 2; break;
+        case O_REPEAT: repeat = atoi(optarg); break;
+        case O_SESSION: use_session = 1; break;
         case O_RANGE:
             if (sscanf(optarg, "%lld:%lld", &range_off, &range_len) != 2) {
                 fprintf(stderr, "http_client: bad --range '%s'\n", optarg);
@@ -263,21 +272,30 @@ int main(int argc, char **argv)
         fprintf(stderr, "http_client: %s\n", e.msg);
         return rc;
     }
-    if (fail == 2) {
-        json_t *doc = NULL;
-
-        rc = avk_http_do_json(&o, &q, &r, &doc, &e);
-        json_decref(doc);
-    } else {
-        rc = avk_http_do(&o, &q, &r, &e);
-        if (!rc && fail)
-            rc = avk_http_status_error(&q, &r, NULL, &e);
+    if (use_session && !(session = avk_http_session_new())) {
+        fprintf(stderr, "http_client: out of memory\n");
+        return AVK_EX_OSERR;
     }
-    print_resp(&r, with_body);
-    if (rc)
-        fprintf(stderr, "http_client: %s\n", e.msg);
-    avk_http_resp_release(&r);
+    o.session = session;
+    rc = 0;
+    for (k = 0; k < repeat && !rc; k++) {
+        if (fail == 2) {
+            json_t *doc = NULL;
+
+            rc = avk_http_do_json(&o, &q, &r, &doc, &e);
+            json_decref(doc);
+        } else {
+            rc = avk_http_do(&o, &q, &r, &e);
+            if (!rc && fail)
+                rc = avk_http_status_error(&q, &r, NULL, &e);
+        }
+        print_resp(&r, with_body);
+        if (rc)
+            fprintf(stderr, "http_client: %s\n", e.msg);
+        avk_http_resp_release(&r);
+    }
     avk_http_req_release(&q);
+    avk_http_session_free(session);
     avk_http_global_cleanup();
     return rc;
 }
