@@ -88,6 +88,17 @@ like "$err" "line 1: .script" "the message names the field"
 sed 's/}$/,"script":{"scenes":[{"visual":"x"}]}}/' new.jsonl > notext.jsonl
 run av-voice < notext.jsonl
 like "$err" 'scenes\[0\]' "a scene without text is named"
+cat xx.jsonl script.jsonl > mixed.jsonl
+run av-voice --keep-going --force < mixed.jsonl
+is "$rc" 1 "--keep-going: a bad document and a good one exit 1"
+is "$(printf '%s\n' "$out" | grep -c '"voice":{')" 1 "the good one is voiced"
+# a voice name meant for another provider falls back to the language's
+sed 's/}$/,"settings":{"voice":"Rachel","style":"funny"},"script":{"scenes":[{"text":"Hi there."}]}}/' new.jsonl > rachel.jsonl
+run av-voice --force < rachel.jsonl
+is "$rc" 0 "foreign voice name in the settings"
+is "$(jget "$out" voice.voice)" en-us "the language's voice is used"
+is "$(jget "$out" voice.style)" energetic "a funny script is spoken energetically"
+like "$err" "Rachel" "and the fallback is noted"
 run av-voice --style shouty < script.jsonl
 is "$rc" 64 "bad --style: usage error"
 run av-voice --provider elevenlabs --force < script.jsonl
