@@ -78,6 +78,28 @@ typedef struct run_cfg {
 
 typedef int (*subcmd_fn)(avk_ctx *ctx, opts *o, const avk_args *a);
 
+/* The one piece of mutable file-scope state: set by the SIGTERM/SIGINT
+ * handler of `run`, read by its loops.  A runner asked to stop takes no
+ * new job, stops the running stage and puts its job back in the queue. */
+static volatile int stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void catch_stop_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+}
+
 static int fail_report(avk_ctx *ctx, avk_err *err, int rc)
 {
     if (rc == AVK_EX_USAGE)
@@ -733,6 +755,7 @@ static int run_job(avk_ctx *ctx, const opts *o, const run_cfg *cfg,
         sp.tick_ms = cfg->lease_ms / 3 > 0 ? cfg->lease_ms / 3 : 1;
         sp.tick = renew_tick;
         sp.tick_ud = &tu;
+        sp.stop_flag = &stop_requested;
         prc = avk_proc_run(&sp, &res, err);
         free(argv);
         memset(&oc, 0, sizeof oc);
@@ -749,6 +772,10 @@ static int run_job(avk_ctx *ctx, const opts *o, const run_cfg *cfg,
             avk_proc_result_release(&res);
             rc = prc;
             break;
+        } else if (res.stopped && !tu.lost && stop_requested) {
+            oc.outcome = AVK_OUTCOME_INTERRUPTED;
+            snprintf(error, sizeof error,
+                     "%s stopped: the runner was asked to stop", name);
         } else if (res.stopped) {
             oc.outcome = AVK_OUTCOME_CANCELLED;
             snprintf(error, sizeof error,
@@ -854,6 +881,8 @@ static int worker(avk_ctx *ctx, const opts *o, run_cfg *cfg)
         int got = 0;
         char state[16];
 
+        if (stop_requested)
+            break;
         rc = avk_jobs_claim(ctx->store, cfg->owner, avk_now_ms(),
                             cfg->lease_ms, &j, &got, &err);
         if (rc) {
@@ -885,7 +914,13 @@ static int worker(avk_ctx *ctx, const opts *o, run_cfg *cfg)
             break;
         if (o->exit_idle && !queue_active(ctx->store))
             break;
-        avk_sleep_ms(cfg->poll_ms);
+        {
+            long long waited;
+            for (waited = 0; waited < cfg->poll_ms && !stop_requested;
+                 waited += 50)
+                avk_sleep_ms(cfg->poll_ms - waited < 50 ? cfg->poll_ms - waited
+                                                        : 50);
+        }
     }
     return failures ? AVK_EX_SOFTWARE : 0;
 }
@@ -941,6 +976,7 @@ static int cmd_run(avk_ctx *ctx, opts *o, const avk_args *a)
         return avk_report(&ctx->diag, &err,
                           avk_fail(&err, AVK_EX_OSERR, "out of memory"));
     signal(SIGPIPE, SIG_IGN);
+    catch_stop_signals();
     if (n == 1) {
         rc = worker(ctx, o, &cfg);
     } else {
@@ -977,8 +1013,13 @@ static int cmd_run(avk_ctx *ctx, opts *o, const avk_args *a)
             int st;
             if (pids[i] <= 0)
                 continue;
-            while (waitpid(pids[i], &st, 0) < 0 && errno == EINTR)
-                ;
+            while (waitpid(pids[i], &st, 0) < 0 && errno == EINTR) {
+                /* asked to stop: pass it on to every worker */
+                long long w;
+                for (w = 0; w < n; w++)
+                    if (pids[w] > 0)
+                        kill(pids[w], SIGTERM);
+            }
             if (!WIFEXITED(st) || WEXITSTATUS(st))
                 bad = bad ? bad
                           : WIFEXITED(st) ? WEXITSTATUS(st) : AVK_EX_SOFTWARE;

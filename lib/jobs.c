@@ -447,6 +447,8 @@ static const char *outcome_name(int o)
         return "temporary";
     case AVK_OUTCOME_CANCELLED:
         return "cancelled";
+    case AVK_OUTCOME_INTERRUPTED:
+        return "interrupted";
     default:
         return "permanent";
     }
@@ -508,6 +510,21 @@ static int done_tx(avk_store *s, void *ud, avk_err *err)
     json_decref(stages);
     last = (size_t)j->stage_index + 1 >= nstages;
 
+    if (o->outcome == AVK_OUTCOME_INTERRUPTED) {
+        snprintf(d->state, 16, "queued");
+        if ((rc = avk_stmt_prepare(
+                 s,
+                 "UPDATE jobs SET state = 'queued', lease_owner = NULL, "
+                 "lease_until_ms = NULL, run_at_ms = ?2, updated_ms = ?2, "
+                 "tries = max(tries - 1, 0) WHERE id = ?1",
+                 &st, err)))
+            return rc;
+        avk_stmt_bind_int(st, 1, j->id);
+        avk_stmt_bind_int(st, 2, d->now);
+        rc = avk_stmt_step(st, err);
+        avk_stmt_free(st);
+        return rc == AVK_STMT_DONE ? 0 : rc;
+    }
     if (o->outcome == AVK_OUTCOME_OK && !last) {
         state = "running";
     } else if (o->outcome == AVK_OUTCOME_OK && d->next_fire > 0) {

@@ -89,7 +89,7 @@ int avk_jobs_run_start(avk_store *s, const avk_job *j, const char *stage,
                        long long now_ms, long long *run_id, avk_err *err);
 
 enum { AVK_OUTCOME_OK = 0, AVK_OUTCOME_TEMP, AVK_OUTCOME_PERM,
-       AVK_OUTCOME_CANCELLED };
+       AVK_OUTCOME_CANCELLED, AVK_OUTCOME_INTERRUPTED };
 
 typedef struct avk_stage_outcome {
     int outcome;        /* AVK_OUTCOME_* */
@@ -113,7 +113,9 @@ long long avk_retry_delay(const avk_retry_policy *p, int tries);
  *         or, after the last stage, done -- or queued again at
  *         next_fire_ms for a recurring job (next_fire_ms > 0);
  *   temp: queued at now + backoff, or dead when no tries are left;
- *   perm: failed;  cancelled: the run is closed, the job is left alone.
+ *   perm: failed;  cancelled: the run is closed, the job is left alone;
+ *   interrupted (the runner is shutting down): the job goes back to the
+ *         queue at once, due now, and the try does not count.
  * *state gets the job's new state ("running", "done", "queued", "dead",
  * "failed") or "lost" when the job is no longer ours (nothing changed but
  * the run record). */

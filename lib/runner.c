@@ -213,6 +213,10 @@ int avk_proc_run(const avk_proc_spec *sp, avk_proc_result *res, avk_err *err)
                 killing = 1;
             }
         }
+        if (!killing && sp->stop_flag && *sp->stop_flag) {
+            res->stopped = 1;
+            killing = 1;
+        }
         if (!killing && sp->timeout_ms > 0 && now - start >= sp->timeout_ms) {
             res->timed_out = 1;
             killing = 1;

@@ -47,6 +47,9 @@ typedef struct avk_proc_spec {
     long long tick_ms;        /* 0: no callback */
     avk_proc_tick_fn tick;
     void *tick_ud;
+    /* when non-NULL and it becomes non-zero (a signal handler's flag),
+     * the child is stopped within about 100 ms (res->stopped) */
+    const volatile int *stop_flag;
 } avk_proc_spec;
 
 /* Run the program to its end.  Returns 0 when it ran (whatever its exit

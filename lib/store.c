@@ -107,7 +107,7 @@ static const char *const migrations[] = {
     "  duration_ms INTEGER,"
     "  exit_status INTEGER,"
     "  outcome TEXT CHECK (outcome IN ('ok','temporary','permanent',"
-    "    'lost','cancelled')),"
+    "    'lost','cancelled','interrupted')),"
     "  output TEXT,"
     "  stderr_tail TEXT);"
     "CREATE INDEX job_runs_job ON job_runs(job_id);"

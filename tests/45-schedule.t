@@ -140,4 +140,26 @@ wait $rp
 is "$(jstate "$jid")" cancelled "cancelled while running"
 is "$(lines mark)" 0 "the stage was stopped"
 is "$(sqlite3 .av/store.db "SELECT outcome FROM job_runs WHERE job_id=$jid")" cancelled "run recorded as cancelled"
+
+# a runner asked to stop (SIGTERM, as a service manager does) puts its job
+# back in the queue at once, without counting the try
+jid=$(av-schedule add --topic "interrupted" --stages script --in 0s 2>/dev/null)
+: > mark
+FAKE_SLEEP=5 av-schedule run --loop --jobs 2 $RUNOPTS 2>/dev/null &
+rp=$!
+n=0
+while [ "$(sqlite3 .av/store.db "SELECT count(*) FROM job_runs WHERE job_id=$jid")" = 0 ] && [ $n -lt 100 ]; do
+    sleep 0.1; n=$((n + 1))
+done
+t0=$(date +%s)
+kill -TERM $rp
+wait $rp
+rc=$?
+t1=$(date +%s)
+is "$rc" 0 "SIGTERM: the runner exits cleanly"
+ok "$([ $((t1 - t0)) -le 3 ]; echo $?)" "promptly"
+is "$(jstate "$jid")" queued "its job is queued again"
+is "$(sqlite3 .av/store.db "SELECT tries || ' ' || outcome FROM jobs j JOIN job_runs r ON r.job_id = j.id WHERE j.id=$jid")" "0 interrupted" "the try does not count; run recorded as interrupted"
+av-schedule run $RUNOPTS 2>/dev/null
+is "$(jstate "$jid"):$(lines mark)" "done:1" "the next run finishes it"
 done_testing
