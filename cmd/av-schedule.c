@@ -664,6 +664,38 @@ static long long next_fire(avk_store *s, const avk_job *j, long long now_ms)
     return t;
 }
 
+/* The document the job's next stage reads, newly allocated in *input.
+ * AVK_EX_NOINPUT (message in gone) when the job's project was removed. */
+static int job_input(avk_ctx *ctx, const avk_job *j, char **input,
+                     avk_err *gone, avk_err *err)
+{
+    const char *src = NULL;
+    char *text = NULL;
+    size_t len;
+    int rc;
+
+    *input = NULL;
+    if (j->stage_index > 0 && j->doc)
+        src = j->doc;
+    else if (j->input)
+        src = j->input;
+    if (src) {
+        *input = strdup(src);
+        return *input ? 0 : avk_fail(err, AVK_EX_OSERR, "out of memory");
+    }
+    if (!j->project_id)
+        return avk_fail(err, AVK_EX_SOFTWARE, "job %lld has no document",
+                        j->id);
+    if ((rc = avk_project_get(ctx->store, j->project_id, &text, gone)))
+        return rc == AVK_EX_NOINPUT ? rc : avk_fail(err, rc, "%s", gone->msg);
+    len = strlen(text);
+    *input = malloc(len + 2);
+    if (*input)
+        snprintf(*input, len + 2, "%s\n", text);
+    free(text);
+    return *input ? 0 : avk_fail(err, AVK_EX_OSERR, "out of memory");
+}
+
 /* Run the claimed job's remaining stages; returns its final state in
  * state[16]. */
 static int run_job(avk_ctx *ctx, const opts *o, const run_cfg *cfg,
@@ -671,46 +703,30 @@ static int run_job(avk_ctx *ctx, const opts *o, const run_cfg *cfg,
 {
     json_t *stages = avk_job_stages(j), *args = NULL;
     char *input = NULL, *prog = NULL, envjob[64], envatt[64];
+    avk_err gone = {0, ""};
     const char *env[3] = {envjob, envatt, NULL};
     size_t i;
     int rc = 0;
 
     snprintf(state, 16, "running");
     args = j->args ? json_loads(j->args, 0, NULL) : NULL;
-    if (j->stage_index > 0 && j->doc)
-        input = strdup(j->doc);
-    else if (j->input)
-        input = strdup(j->input);
-    else if (j->project_id) {
-        char *text = NULL;
-        avk_err e2 = {0, ""};
-        if (avk_project_get(ctx->store, j->project_id, &text, &e2) == 0) {
-            size_t len = strlen(text);
-            input = malloc(len + 2);
-            if (input)
-                snprintf(input, len + 2, "%s\n", text);
-        } else {
-            /* the project is gone: a permanent failure of this stage */
-            avk_stage_outcome oc = {AVK_OUTCOME_PERM, AVK_EX_NOINPUT, 0, NULL,
-                                    "", e2.msg};
-            long long run_id;
-            const char *st = json_string_value(
-                json_array_get(stages, (size_t)j->stage_index));
-            rc = avk_jobs_run_start(ctx->store, j, st ? st : "?",
-                                    avk_now_ms(), &run_id, err);
-            if (!rc)
-                rc = avk_jobs_stage_done(ctx->store, j, run_id, &oc,
-                                         &cfg->retry, avk_now_ms(), 0, 0,
-                                         state, err);
-        }
-        free(text);
-        if (!input)
-            goto out;
-    }
-    if (!input) {
-        rc = avk_fail(err, AVK_EX_OSERR, "out of memory");
+    rc = job_input(ctx, j, &input, &gone, err);
+    if (rc == AVK_EX_NOINPUT) {
+        /* the project is gone: a permanent failure of this stage */
+        avk_stage_outcome oc = {AVK_OUTCOME_PERM, AVK_EX_NOINPUT, 0, NULL, "",
+                                gone.msg};
+        long long run_id;
+        const char *st =
+            json_string_value(json_array_get(stages, (size_t)j->stage_index));
+        rc = avk_jobs_run_start(ctx->store, j, st ? st : "?", avk_now_ms(),
+                                &run_id, err);
+        if (!rc)
+            rc = avk_jobs_stage_done(ctx->store, j, run_id, &oc, &cfg->retry,
+                                     avk_now_ms(), 0, 0, state, err);
         goto out;
     }
+    if (rc)
+        goto out;
     snprintf(envjob, sizeof envjob, "AV_SCHEDULE_JOB=%lld", j->id);
     snprintf(envatt, sizeof envatt, "AV_SCHEDULE_ATTEMPT=%d", j->attempts);
     for (i = (size_t)j->stage_index; i < json_array_size(stages); i++) {
@@ -750,7 +766,7 @@ static int run_job(avk_ctx *ctx, const opts *o, const run_cfg *cfg,
         sp.argv = argv;
         sp.env = env;
         sp.input = input;
-        sp.input_len = strlen(input);
+        sp.input_len = input ? strlen(input) : 0;
         sp.timeout_ms = cfg->timeout_ms;
         sp.tick_ms = cfg->lease_ms / 3 > 0 ? cfg->lease_ms / 3 : 1;
         sp.tick = renew_tick;
@@ -810,6 +826,8 @@ static int run_job(avk_ctx *ctx, const opts *o, const run_cfg *cfg,
         if (!rc && oc.outcome == AVK_OUTCOME_OK && !strcmp(state, "running")) {
             free(input);
             input = strdup(oc.output);
+            if (!input)
+                rc = avk_fail(err, AVK_EX_OSERR, "out of memory");
             j->stage_index++;
             j->tries = 1;
         }
@@ -881,6 +899,7 @@ static int worker(avk_ctx *ctx, const opts *o, run_cfg *cfg)
         int got = 0;
         char state[16];
 
+        memset(&j, 0, sizeof j);
         if (stop_requested)
             break;
         rc = avk_jobs_claim(ctx->store, cfg->owner, avk_now_ms(),
@@ -1450,7 +1469,8 @@ static int cmd_calendar(avk_ctx *ctx, opts *o, const avk_args *a)
             }
         }
     }
-    qsort(ev, nev, sizeof *ev, ev_cmp);
+    if (nev > 1)
+        qsort(ev, nev, sizeof *ev, ev_cmp);
     if (o->ics) {
         char stamp[32];
         int k, m;

@@ -246,13 +246,15 @@ int avk_jobs_list(avk_store *s, const char *state, avk_job **v, size_t *n,
     avk_stmt_bind_text(st, 1, state);
     while ((rc = avk_stmt_step(st, err)) == AVK_STMT_ROW) {
         avk_job *na = realloc(arr, (cnt + 1) * sizeof *arr);
-        if (!na || read_row(st, na ? &na[cnt] : NULL)) {
-            if (na)
-                arr = na;
+        if (!na) {
             rc = avk_fail(err, AVK_EX_OSERR, "out of memory");
             break;
         }
         arr = na;
+        if (read_row(st, &arr[cnt])) {
+            rc = avk_fail(err, AVK_EX_OSERR, "out of memory");
+            break;
+        }
         cnt++;
     }
     avk_stmt_free(st);
@@ -610,9 +612,12 @@ typedef struct action_ud {
 
 static int in_list(const char *state, const char *list)
 {
-    size_t n = strlen(state);
+    size_t n;
     const char *p = list;
 
+    if (!state || !*state)
+        return 0;
+    n = strlen(state);
     while ((p = strstr(p, state))) {
         if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
             return 1;

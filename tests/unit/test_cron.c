@@ -48,7 +48,7 @@ int main(void)
     avk_cron c;
     avk_err err = {0, ""};
     char b[32];
-    long long fires[16], t, ms;
+    long long fires[16] = {0}, t = 0, ms = 0;
     int n, i, mon, day, hour, min;
 
     setenv("TZ", "UTC", 1);
@@ -167,6 +167,9 @@ int main(void)
     is_int(avk_duration_parse("2x", &ms, &err), AVK_EX_USAGE, "bad unit");
     is_int(avk_duration_parse("-5s", &ms, &err), AVK_EX_USAGE, "negative");
     is_int(avk_duration_parse("5 5", &ms, &err), AVK_EX_USAGE, "two numbers");
-    ok(getenv("TZ") && !strcmp(getenv("TZ"), "UTC"), "TZ restored");
+    {
+        const char *tz = getenv("TZ");
+        ok(tz != NULL && strcmp(tz, "UTC") == 0, "TZ restored");
+    }
     return tap_done();
 }

@@ -39,11 +39,11 @@ int main(void)
     char dir[] = "/tmp/avk-jobs-XXXXXX";
     avk_store *s = NULL, *s2 = NULL;
     avk_err err = {0, ""};
-    avk_job j, k;
+    avk_job j = {0}, k = {0};
     avk_retry_policy rp = {1000, 60000, 0};
     avk_stage_outcome oc;
     long long now = 1800000000000LL, id, id2, run;
-    int got, ours;
+    int got = 0, ours = 0;
     char state[16];
 
     signal(SIGPIPE, SIG_IGN);
