@@ -2,12 +2,12 @@
  * av-schedule - a job queue in the workspace store, driven by cron.
  *
  *   av-schedule add [--at TIME | --in DURATION | --every CRON] [--tz ZONE]
- *                   [--stages LIST] [--to PLATFORM]... [--topic T | --project ID]
- *   av-schedule run [--jobs N] [--loop] [--metrics FILE]
- *   av-schedule ls | show ID | log ID | cancel ID... | retry ID...
- *   av-schedule pause [ID...] | resume [ID...]
- *   av-schedule plan [PLATFORM --window HH:MM-HH:MM --cap N --jitter DUR]
- *   av-schedule calendar [--days N] [--ics] | cron-line | next CRON | metrics
+ *                   [--stages LIST] [--to PLATFORM]... [--topic T | --project
+ * ID] av-schedule run [--jobs N] [--loop] [--metrics FILE] av-schedule ls |
+ * show ID | log ID | cancel ID... | retry ID... av-schedule pause [ID...] |
+ * resume [ID...] av-schedule plan [PLATFORM --window HH:MM-HH:MM --cap N
+ * --jitter DUR] av-schedule calendar [--days N] [--ics] | cron-line | next CRON
+ * | metrics
  *
  * Only this file prints; the queue is lib/jobs, stages run through
  * lib/runner (argv arrays, never a shell), times come from lib/cron and
@@ -34,12 +34,13 @@
 #include "workspace.h"
 
 #define PROG "av-schedule"
-#define USAGE                                                                \
-    PROG " add [--at TIME|--in DUR|--every CRON] [--stages LIST] [--to P]\n" \
-         "                   [--topic T|--project ID] [< documents]\n"       \
-         "       " PROG " run [--jobs N] [--loop] [--metrics FILE]\n"        \
-         "       " PROG " ls | show ID | log ID | cancel ID... | retry ID...\n" \
-         "       " PROG " pause [ID...] | resume [ID...] | plan [PLATFORM]\n" \
+#define USAGE                                                                  \
+    PROG " add [--at TIME|--in DUR|--every CRON] [--stages LIST] [--to P]\n"   \
+         "                   [--topic T|--project ID] [< documents]\n"         \
+         "       " PROG " run [--jobs N] [--loop] [--metrics FILE]\n"          \
+         "       " PROG                                                        \
+         " ls | show ID | log ID | cancel ID... | retry ID...\n"               \
+         "       " PROG " pause [ID...] | resume [ID...] | plan [PLATFORM]\n"  \
          "       " PROG " calendar [--ics] | cron-line | next CRON | metrics"
 
 static const char *const known_stages[] = {"trend", "script", "voice",
@@ -330,8 +331,8 @@ static int collect_items(avk_ctx *ctx, const opts *o, add_item **items,
             line = avk_doc_dump(d);
             if (!line)
                 return avk_fail(err, AVK_EX_OSERR, "out of memory");
-            rc = item_push(items, n, avk_doc_id(d), avk_doc_topic(d), line,
-                           err);
+            rc =
+                item_push(items, n, avk_doc_id(d), avk_doc_topic(d), line, err);
             free(line);
         }
         return rc;
@@ -433,8 +434,8 @@ static int add_tx(avk_store *s, void *ud, avk_err *err)
             if ((rc = build_args(o, stages, u->has_publish ? to : NULL, &args,
                                  err)))
                 break;
-            if (to && (rc = avk_plan_pick(s, to, zone(o), t, u->now_ms, &t,
-                                          err))) {
+            if (to &&
+                (rc = avk_plan_pick(s, to, zone(o), t, u->now_ms, &t, err))) {
                 free(args);
                 break;
             }
@@ -499,7 +500,8 @@ static int cmd_add(avk_ctx *ctx, opts *o, const avk_args *a)
         return fail_report(ctx, &err, rc);
     if (o->to.n && !has_publish) {
         json_decref(stages);
-        avk_fail(&err, AVK_EX_USAGE, "--to needs the publish stage in --stages");
+        avk_fail(&err, AVK_EX_USAGE,
+                 "--to needs the publish stage in --stages");
         return fail_report(ctx, &err, AVK_EX_USAGE);
     }
     if (o->at) {
@@ -698,8 +700,8 @@ static int job_input(avk_ctx *ctx, const avk_job *j, char **input,
 
 /* Run the claimed job's remaining stages; returns its final state in
  * state[16]. */
-static int run_job(avk_ctx *ctx, const opts *o, const run_cfg *cfg,
-                   avk_job *j, char state[16], avk_err *err)
+static int run_job(avk_ctx *ctx, const opts *o, const run_cfg *cfg, avk_job *j,
+                   char state[16], avk_err *err)
 {
     json_t *stages = avk_job_stages(j), *args = NULL;
     char *input = NULL, *prog = NULL, envjob[64], envatt[64];
@@ -821,7 +823,7 @@ static int run_job(avk_ctx *ctx, const opts *o, const run_cfg *cfg,
         rc = avk_jobs_stage_done(
             ctx->store, j, run_id, &oc, &cfg->retry, now, now + cfg->lease_ms,
             i + 1 == json_array_size(stages) ? next_fire(ctx->store, j, now)
-                                              : 0,
+                                             : 0,
             state, err);
         if (!rc && oc.outcome == AVK_OUTCOME_OK && !strcmp(state, "running")) {
             free(input);
@@ -859,8 +861,8 @@ static int write_metrics(avk_ctx *ctx, const char *path, avk_err *err)
     avk_buf_init(&b);
     rc = avk_jobs_metrics(ctx->store, avk_now_ms(), &b, err);
     if (!rc)
-        rc = avk_write_file_atomic(path, b.data ? b.data : "", b.len, 0644,
-                                   err);
+        rc =
+            avk_write_file_atomic(path, b.data ? b.data : "", b.len, 0644, err);
     avk_buf_release(&b);
     return rc;
 }
@@ -890,8 +892,8 @@ static int worker(avk_ctx *ctx, const opts *o, run_cfg *cfg)
     gethostname(host, sizeof host - 1);
     host[sizeof host - 1] = '\0';
     avk_random_bytes(&r, sizeof r);
-    snprintf(cfg->owner, sizeof cfg->owner, "%s:%ld:%08x", host,
-             (long)getpid(), r);
+    snprintf(cfg->owner, sizeof cfg->owner, "%s:%ld:%08x", host, (long)getpid(),
+             r);
     if ((rc = avk_ctx_open_store(ctx, &err)))
         return avk_report(&ctx->diag, &err, rc);
     for (;;) {
@@ -902,8 +904,8 @@ static int worker(avk_ctx *ctx, const opts *o, run_cfg *cfg)
         memset(&j, 0, sizeof j);
         if (stop_requested)
             break;
-        rc = avk_jobs_claim(ctx->store, cfg->owner, avk_now_ms(),
-                            cfg->lease_ms, &j, &got, &err);
+        rc = avk_jobs_claim(ctx->store, cfg->owner, avk_now_ms(), cfg->lease_ms,
+                            &j, &got, &err);
         if (rc) {
             avk_report(&ctx->diag, &err, rc);
             if (!o->loop)
@@ -1040,8 +1042,9 @@ static int cmd_run(avk_ctx *ctx, opts *o, const avk_args *a)
                         kill(pids[w], SIGTERM);
             }
             if (!WIFEXITED(st) || WEXITSTATUS(st))
-                bad = bad ? bad
-                          : WIFEXITED(st) ? WEXITSTATUS(st) : AVK_EX_SOFTWARE;
+                bad = bad             ? bad
+                      : WIFEXITED(st) ? WEXITSTATUS(st)
+                                      : AVK_EX_SOFTWARE;
         }
         free(pids);
         rc = bad;
@@ -1076,8 +1079,8 @@ static int cmd_ls(avk_ctx *ctx, opts *o, const avk_args *a)
         (rc = avk_jobs_list(ctx->store, o->state, &v, &n, &err)))
         return fail_report(ctx, &err, rc);
     if (!o->json)
-        printf("%-6s %-9s %-16s %5s  %-10s %-28s %s\n", "ID", "STATE",
-               "RUN AT", "TRIES", "TO", "STAGES", "TOPIC");
+        printf("%-6s %-9s %-16s %5s  %-10s %-28s %s\n", "ID", "STATE", "RUN AT",
+               "TRIES", "TO", "STAGES", "TOPIC");
     for (i = 0; i < n && !rc; i++) {
         if (o->json) {
             json_t *js = avk_job_json(&v[i]);
@@ -1139,12 +1142,14 @@ static int cmd_show(avk_ctx *ctx, opts *o, const avk_args *a)
         } else {
             const char *k;
             json_t *val;
-            json_object_foreach(js, k, val) {
+            json_object_foreach(js, k, val)
+            {
                 char *t;
                 if (json_is_null(val))
                     continue;
-                t = json_is_string(val) ? NULL : json_dumps(val, JSON_COMPACT |
-                                                                 JSON_ENCODE_ANY);
+                t = json_is_string(val)
+                        ? NULL
+                        : json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY);
                 printf("%-13s %s\n", k, t ? t : json_string_value(val));
                 free(t);
             }
@@ -1181,7 +1186,8 @@ static int cmd_log(avk_ctx *ctx, opts *o, const avk_args *a)
     if (!o->json)
         printf("%-5s %-7s %-8s %-20s %9s %4s  %s\n", "RUN", "ATTEMPT", "STAGE",
                "STARTED", "SECONDS", "EXIT", "OUTCOME");
-    json_array_foreach(runs, i, r) {
+    json_array_foreach(runs, i, r)
+    {
         if (o->json) {
             if ((rc = avk_doc_print(r, &err)))
                 break;
@@ -1285,8 +1291,7 @@ static int pause_all(avk_ctx *ctx, int paused)
 static int cmd_pause(avk_ctx *ctx, opts *o, const avk_args *a)
 {
     (void)o;
-    return a->n ? each_id(ctx, a, "paused", avk_jobs_pause)
-                : pause_all(ctx, 1);
+    return a->n ? each_id(ctx, a, "paused", avk_jobs_pause) : pause_all(ctx, 1);
 }
 
 static int cmd_resume(avk_ctx *ctx, opts *o, const avk_args *a)
@@ -1349,11 +1354,11 @@ static int cmd_plan(avk_ctx *ctx, opts *o, const avk_args *a)
         char wins[256];
         avk_plan_format_windows(&v[i], wins, sizeof wins);
         if (o->json) {
-            json_t *js = json_pack("{s:s, s:s, s:i, s:I, s:s?}", "platform",
-                                   v[i].platform, "windows", wins, "cap",
-                                   v[i].daily_cap, "jitter_s",
-                                   (json_int_t)(v[i].jitter_ms / 1000),
-                                   "tz", v[i].tz[0] ? v[i].tz : NULL);
+            json_t *js =
+                json_pack("{s:s, s:s, s:i, s:I, s:s?}", "platform",
+                          v[i].platform, "windows", wins, "cap", v[i].daily_cap,
+                          "jitter_s", (json_int_t)(v[i].jitter_ms / 1000), "tz",
+                          v[i].tz[0] ? v[i].tz : NULL);
             if (js)
                 avk_doc_print(js, NULL);
             json_decref(js);
@@ -1425,8 +1430,7 @@ static int cmd_calendar(avk_ctx *ctx, opts *o, const avk_args *a)
     avk_job *v = NULL;
     size_t n = 0, i, nev = 0, cap = 0;
     cal_ev *ev = NULL;
-    long long now = avk_now_ms(),
-              days = o->days > 0 ? o->days : 14,
+    long long now = avk_now_ms(), days = o->days > 0 ? o->days : 14,
               end = now + days * 86400000LL;
     int rc;
 
@@ -1479,8 +1483,9 @@ static int cmd_calendar(avk_ctx *ctx, opts *o, const avk_args *a)
             if (stamp[k] != '-' && stamp[k] != ':')
                 stamp[m++] = stamp[k];
         stamp[m] = '\0';
-        fputs("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//av//av-schedule "
-              AVK_VERSION "//EN\r\nCALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\n",
+        fputs("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//av//"
+              "av-schedule " AVK_VERSION
+              "//EN\r\nCALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\n",
               stdout);
         for (i = 0; i < nev; i++) {
             char t[32], uid[96], sum[300];
@@ -1508,8 +1513,8 @@ static int cmd_calendar(avk_ctx *ctx, opts *o, const avk_args *a)
             char day[16];
             static const char *const wdn[] = {"Sun", "Mon", "Tue", "Wed",
                                               "Thu", "Fri", "Sat"};
-            avk_tz_local(zone(o), ev[i].t_ms / 1000, &y, &mo, &d, &h, &mi,
-                         &wd, NULL, NULL);
+            avk_tz_local(zone(o), ev[i].t_ms / 1000, &y, &mo, &d, &h, &mi, &wd,
+                         NULL, NULL);
             snprintf(day, sizeof day, "%04d-%02d-%02d", y, mo, d);
             if (strcmp(day, prev_day)) {
                 printf("%s%s %s\n", i ? "\n" : "", day, wdn[wd % 7]);
@@ -1703,8 +1708,8 @@ int main(int argc, char **argv)
          "add: tries per stage before a job is dead (default 5)",
          &o.max_attempts, NULL, NULL, 0},
         {0, "now-ok", AVK_OPT_FLAG, NULL,
-         "add: accept a time in the past (run at once)", &o.now_ok, NULL,
-         NULL, 0},
+         "add: accept a time in the past (run at once)", &o.now_ok, NULL, NULL,
+         0},
         {0, "paused", AVK_OPT_FLAG, NULL, "add: queue the jobs paused",
          &o.paused, NULL, NULL, 0},
         {'j', "jobs", AVK_OPT_INT, "N", "run: run up to N jobs at once",
@@ -1716,17 +1721,16 @@ int main(int argc, char **argv)
          "run --loop: stop once no job is queued or running", &o.exit_idle,
          NULL, NULL, 0},
         {0, "lease", AVK_OPT_STR, "DURATION",
-         "run: lease length (default 5m; renewed every third of it)",
-         &o.lease, NULL, NULL, 0},
+         "run: lease length (default 5m; renewed every third of it)", &o.lease,
+         NULL, NULL, 0},
         {0, "poll", AVK_OPT_STR, "DURATION",
-         "run --loop: wait between polls (default 5s)", &o.poll, NULL, NULL,
-         0},
+         "run --loop: wait between polls (default 5s)", &o.poll, NULL, NULL, 0},
         {0, "timeout", AVK_OPT_STR, "DURATION",
          "run: stop a stage after DURATION (default 1h)", &o.timeout, NULL,
          NULL, 0},
         {0, "backoff", AVK_OPT_STR, "DURATION",
-         "run: first retry delay, doubled each time (default 30s)",
-         &o.backoff, NULL, NULL, 0},
+         "run: first retry delay, doubled each time (default 30s)", &o.backoff,
+         NULL, NULL, 0},
         {0, "backoff-max", AVK_OPT_STR, "DURATION",
          "run: longest retry delay (default 1h)", &o.backoff_max, NULL, NULL,
          0},

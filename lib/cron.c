@@ -86,8 +86,8 @@ int avk_tz_check(const char *tz, avk_err *err)
     snprintf(path, sizeof path, "%s/%s",
              dir && *dir ? dir : "/usr/share/zoneinfo", tz);
     if (!avk_is_file(path))
-        return avk_fail(err, AVK_EX_USAGE,
-                        "unknown time zone '%s' (no '%s')", tz, path);
+        return avk_fail(err, AVK_EX_USAGE, "unknown time zone '%s' (no '%s')",
+                        tz, path);
     return 0;
 }
 
@@ -215,8 +215,7 @@ static int parse_value(const char **p, const field_spec *f, int *v)
         return 0;
     }
     for (i = 0; f->names && i < f->nnames; i++)
-        if (!strncasecmp(s, f->names[i], 3) &&
-            !isalpha((unsigned char)s[3])) {
+        if (!strncasecmp(s, f->names[i], 3) && !isalpha((unsigned char)s[3])) {
             *v = i + f->names_base;
             *p = s + 3;
             return 0;
@@ -224,9 +223,8 @@ static int parse_value(const char **p, const field_spec *f, int *v)
     return -1;
 }
 
-static int parse_field(const char *expr, const char *text,
-                       const field_spec *f, uint64_t *bits, int *star,
-                       avk_err *err)
+static int parse_field(const char *expr, const char *text, const field_spec *f,
+                       uint64_t *bits, int *star, avk_err *err)
 {
     const char *p = text;
 
@@ -393,8 +391,8 @@ int avk_cron_next(const avk_cron *c, const char *tz, long long after,
     }
     /* start a day early: a skipped time late on the day before can
      * land after `after` */
-    day0 = naive_of(lt.tm_year + 1900, lt.tm_mon + 1, lt.tm_mday, 0, 0, 0) -
-           86400;
+    day0 =
+        naive_of(lt.tm_year + 1900, lt.tm_mon + 1, lt.tm_mday, 0, 0, 0) - 86400;
     for (d = 0; d < 8L * 366 + 2; d++) {
         long long dn = day0 + (long long)d * 86400;
         time_t dt = (time_t)dn;
@@ -425,8 +423,7 @@ int avk_cron_next(const avk_cron *c, const char *tz, long long after,
     }
     tz_leave(&sv);
     if (!found)
-        return avk_fail(err, AVK_EX_DATAERR,
-                        "the cron expression never fires");
+        return avk_fail(err, AVK_EX_DATAERR, "the cron expression never fires");
     *next = best;
     return 0;
 }
@@ -455,8 +452,8 @@ static int days_in_month(int y, int m)
     return m == 2 && leap ? 29 : dm[m - 1];
 }
 
-int avk_time_parse(const char *s, const char *tz, long long now,
-                   long long *out, avk_err *err)
+int avk_time_parse(const char *s, const char *tz, long long now, long long *out,
+                   avk_err *err)
 {
     const char *p = s;
     int y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0, have_date = 0, rc;
@@ -512,7 +509,8 @@ int avk_time_parse(const char *s, const char *tz, long long now,
     if (have_date)
         return avk_tz_wall_to_utc(tz, y, mo, d, h, mi, se, out, err);
     /* time of day only: the next one after now */
-    if ((rc = avk_tz_local(tz, now, &y, &mo, &d, NULL, NULL, NULL, NULL, err)) ||
+    if ((rc =
+             avk_tz_local(tz, now, &y, &mo, &d, NULL, NULL, NULL, NULL, err)) ||
         (rc = avk_tz_wall_to_utc(tz, y, mo, d, h, mi, se, out, err)))
         return rc;
     if (*out <= now) {
@@ -520,8 +518,8 @@ int avk_time_parse(const char *s, const char *tz, long long now,
         time_t tt = (time_t)tomorrow;
         struct tm g;
         gmtime_r(&tt, &g);
-        return avk_tz_wall_to_utc(tz, g.tm_year + 1900, g.tm_mon + 1,
-                                  g.tm_mday, h, mi, se, out, err);
+        return avk_tz_wall_to_utc(tz, g.tm_year + 1900, g.tm_mon + 1, g.tm_mday,
+                                  h, mi, se, out, err);
     }
     return 0;
 bad:
@@ -578,6 +576,5 @@ int avk_duration_parse(const char *s, long long *ms, avk_err *err)
     return 0;
 bad:
     return avk_fail(err, AVK_EX_USAGE,
-                    "bad duration '%s' (want e.g. 90s, 15m, 2h, 1d, 1h30m)",
-                    s);
+                    "bad duration '%s' (want e.g. 90s, 15m, 2h, 1d, 1h30m)", s);
 }

@@ -31,11 +31,11 @@
 #include "err.h"
 
 typedef struct avk_cron {
-    uint64_t minute;  /* bit m: minute m, 0-59 */
-    uint32_t hour;    /* bit h: 0-23 */
-    uint32_t dom;     /* bit d: 1-31 */
-    uint32_t month;   /* bit m: 1-12 */
-    uint32_t dow;     /* bit d: 0-6, Sunday 0 */
+    uint64_t minute;      /* bit m: minute m, 0-59 */
+    uint32_t hour;        /* bit h: 0-23 */
+    uint32_t dom;         /* bit d: 1-31 */
+    uint32_t month;       /* bit m: 1-12 */
+    uint32_t dow;         /* bit d: 0-6, Sunday 0 */
     int dom_any, dow_any; /* field started with '*' */
 } avk_cron;
 
@@ -67,8 +67,8 @@ int avk_tz_local(const char *tz, long long t, int *year, int *mon, int *day,
  *   09:00 (the next such wall time), or any of those ending in Z or
  *   +HH:MM/-HH:MM (then tz is ignored).
  * Fails with AVK_EX_USAGE naming the text. */
-int avk_time_parse(const char *s, const char *tz, long long now,
-                   long long *out, avk_err *err);
+int avk_time_parse(const char *s, const char *tz, long long now, long long *out,
+                   avk_err *err);
 
 /* A duration: 90, 90s, 15m, 2h, 1d, 1w, or a sum like 1h30m; fractions
  * allowed (0.5s).  *ms is milliseconds.  AVK_EX_USAGE on bad text. */

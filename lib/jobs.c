@@ -16,10 +16,10 @@
 
 #include "fsutil.h"
 
-#define JOB_COLS                                                            \
-    "id, project_id, topic, input, doc, stages, args, platform, cron, tz, " \
-    "state, lease_owner, last_error, run_at_ms, lease_until_ms, "           \
-    "created_ms, updated_ms, finished_ms, attempts, tries, max_attempts, "  \
+#define JOB_COLS                                                               \
+    "id, project_id, topic, input, doc, stages, args, platform, cron, tz, "    \
+    "state, lease_owner, last_error, run_at_ms, lease_until_ms, "              \
+    "created_ms, updated_ms, finished_ms, attempts, tries, max_attempts, "     \
     "stage_index, last_exit"
 
 long long avk_now_ms(void)
@@ -155,9 +155,10 @@ json_t *avk_job_json(const avk_job *j)
     json_object_set_new(o, "lease_owner", str_or_null(j->lease_owner));
     json_object_set_new(o, "lease_until", ms_iso(j->lease_until_ms));
     json_object_set_new(o, "last_error", str_or_null(j->last_error));
-    json_object_set_new(o, "last_exit", j->last_error || j->last_exit
-                                            ? json_integer(j->last_exit)
-                                            : json_null());
+    json_object_set_new(o, "last_exit",
+                        j->last_error || j->last_exit
+                            ? json_integer(j->last_exit)
+                            : json_null());
     json_object_set_new(o, "created_at", ms_iso(j->created_ms));
     json_object_set_new(o, "updated_at", ms_iso(j->updated_ms));
     json_object_set_new(o, "finished_at", ms_iso(j->finished_ms));
@@ -198,11 +199,9 @@ int avk_jobs_add(avk_store *s, const avk_job_spec *sp, long long *id,
     if (rc != AVK_STMT_DONE)
         return rc;
     if (id) {
-        if ((rc = avk_stmt_prepare(s, "SELECT last_insert_rowid()", &st,
-                                   err)))
+        if ((rc = avk_stmt_prepare(s, "SELECT last_insert_rowid()", &st, err)))
             return rc;
-        *id = avk_stmt_step(st, NULL) == AVK_STMT_ROW ? avk_stmt_int(st, 0)
-                                                      : 0;
+        *id = avk_stmt_step(st, NULL) == AVK_STMT_ROW ? avk_stmt_int(st, 0) : 0;
         avk_stmt_free(st);
     }
     return 0;
@@ -276,8 +275,7 @@ typedef struct claim_ud {
     int *got;
 } claim_ud;
 
-static int exec_at(avk_store *s, const char *sql, long long now,
-                   avk_err *err)
+static int exec_at(avk_store *s, const char *sql, long long now, avk_err *err)
 {
     avk_stmt *st;
     int rc;
@@ -310,14 +308,13 @@ static int claim_tx(avk_store *s, void *ud, avk_err *err)
              c->now, err)))
         return rc;
     /* expired leases with no tries left: dead */
-    if ((rc = exec_at(
-             s,
-             "UPDATE jobs SET state = 'dead', lease_owner = NULL, "
-             "last_error = 'the runner stopped during the job (lease "
-             "expired) and no attempts are left', updated_ms = ?1, "
-             "finished_ms = ?1 WHERE state = 'running' AND "
-             "lease_until_ms < ?1 AND tries >= max_attempts",
-             c->now, err)))
+    if ((rc = exec_at(s,
+                      "UPDATE jobs SET state = 'dead', lease_owner = NULL, "
+                      "last_error = 'the runner stopped during the job (lease "
+                      "expired) and no attempts are left', updated_ms = ?1, "
+                      "finished_ms = ?1 WHERE state = 'running' AND "
+                      "lease_until_ms < ?1 AND tries >= max_attempts",
+                      c->now, err)))
         return rc;
     if ((rc = avk_stmt_prepare(
              s,
@@ -590,10 +587,9 @@ static int done_tx(avk_store *s, void *ud, avk_err *err)
 }
 
 int avk_jobs_stage_done(avk_store *s, const avk_job *j, long long run_id,
-                        const avk_stage_outcome *o,
-                        const avk_retry_policy *p, long long now_ms,
-                        long long lease_until_ms, long long next_fire_ms,
-                        char state[16], avk_err *err)
+                        const avk_stage_outcome *o, const avk_retry_policy *p,
+                        long long now_ms, long long lease_until_ms,
+                        long long next_fire_ms, char state[16], avk_err *err)
 {
     done_ud d = {j, run_id, o, p, now_ms, lease_until_ms, next_fire_ms, state};
 
@@ -662,9 +658,8 @@ static int action_tx(avk_store *s, void *ud, avk_err *err)
     return rc == AVK_STMT_DONE ? 0 : rc;
 }
 
-static int action(avk_store *s, long long id, long long now,
-                  const char *from, const char *to, const char *verb,
-                  avk_err *err)
+static int action(avk_store *s, long long id, long long now, const char *from,
+                  const char *to, const char *verb, avk_err *err)
 {
     action_ud a = {id, now, from, to, verb};
     return avk_store_tx(s, action_tx, &a, err);
@@ -687,8 +682,7 @@ int avk_jobs_pause(avk_store *s, long long id, long long now_ms, avk_err *err)
     return action(s, id, now_ms, "queued", "paused", "pause", err);
 }
 
-int avk_jobs_resume(avk_store *s, long long id, long long now_ms,
-                    avk_err *err)
+int avk_jobs_resume(avk_store *s, long long id, long long now_ms, avk_err *err)
 {
     return action(s, id, now_ms, "paused", "queued", "resume", err);
 }
@@ -716,8 +710,7 @@ int avk_jobs_paused_all(avk_store *s)
     avk_stmt *st;
     int rc;
 
-    if (avk_stmt_prepare(s,
-                         "SELECT 1 FROM meta WHERE key = 'schedule.paused'",
+    if (avk_stmt_prepare(s, "SELECT 1 FROM meta WHERE key = 'schedule.paused'",
                          &st, NULL))
         return 0;
     rc = avk_stmt_step(st, NULL) == AVK_STMT_ROW;
@@ -769,9 +762,10 @@ int avk_jobs_runs(avk_store *s, long long id, json_t **runs, avk_err *err)
                             avk_stmt_is_null(st, 8)
                                 ? json_string("running")
                                 : json_string(avk_stmt_text(st, 8)));
-        json_object_set_new(r, "output", avk_stmt_is_null(st, 9)
-                                             ? json_null()
-                                             : json_string(avk_stmt_text(st, 9)));
+        json_object_set_new(r, "output",
+                            avk_stmt_is_null(st, 9)
+                                ? json_null()
+                                : json_string(avk_stmt_text(st, 9)));
         json_object_set_new(r, "stderr", json_string(avk_stmt_text(st, 10)));
         json_array_append_new(a, r);
     }
@@ -799,9 +793,8 @@ static void label_escape(avk_buf *b, const char *s)
 
 int avk_jobs_metrics(avk_store *s, long long now_ms, avk_buf *b, avk_err *err)
 {
-    static const char *const states[] = {"queued", "running", "done",
-                                         "failed", "dead", "cancelled",
-                                         "paused"};
+    static const char *const states[] = {
+        "queued", "running", "done", "failed", "dead", "cancelled", "paused"};
     avk_stmt *st;
     size_t i;
     int rc;
@@ -810,9 +803,8 @@ int avk_jobs_metrics(avk_store *s, long long now_ms, avk_buf *b, avk_err *err)
                     "# TYPE av_schedule_jobs gauge\n");
     for (i = 0; i < sizeof states / sizeof *states; i++) {
         long long n = 0;
-        if ((rc = avk_stmt_prepare(s,
-                                   "SELECT count(*) FROM jobs WHERE state = ?1",
-                                   &st, err)))
+        if ((rc = avk_stmt_prepare(
+                 s, "SELECT count(*) FROM jobs WHERE state = ?1", &st, err)))
             return rc;
         avk_stmt_bind_text(st, 1, states[i]);
         if ((rc = avk_stmt_step(st, err)) == AVK_STMT_ROW)
@@ -894,10 +886,11 @@ int avk_jobs_metrics(avk_store *s, long long now_ms, avk_buf *b, avk_err *err)
     avk_stmt_free(st);
     if (rc != AVK_STMT_DONE)
         return rc;
-    avk_buf_printf(b, "# HELP av_schedule_metrics_timestamp_seconds When "
-                      "these metrics were written.\n# TYPE "
-                      "av_schedule_metrics_timestamp_seconds gauge\n"
-                      "av_schedule_metrics_timestamp_seconds %lld\n",
+    avk_buf_printf(b,
+                   "# HELP av_schedule_metrics_timestamp_seconds When "
+                   "these metrics were written.\n# TYPE "
+                   "av_schedule_metrics_timestamp_seconds gauge\n"
+                   "av_schedule_metrics_timestamp_seconds %lld\n",
                    now_ms / 1000);
     return 0;
 }

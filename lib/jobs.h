@@ -39,11 +39,11 @@ typedef struct avk_job {
     long long id;
     char *project_id; /* NULL when the job carries its document */
     char *topic;
-    char *input;    /* JSON Lines given to the first stage, or NULL */
-    char *doc;      /* output of the last finished stage, or NULL */
-    char *stages;   /* JSON array text */
-    char *args;     /* JSON object text: stage -> array of extra arguments */
-    char *platform; /* publish target for plans and the calendar, or NULL */
+    char *input;     /* JSON Lines given to the first stage, or NULL */
+    char *doc;       /* output of the last finished stage, or NULL */
+    char *stages;    /* JSON array text */
+    char *args;      /* JSON object text: stage -> array of extra arguments */
+    char *platform;  /* publish target for plans and the calendar, or NULL */
     char *cron, *tz; /* recurring jobs; NULL otherwise */
     char *state, *lease_owner, *last_error;
     long long run_at_ms, lease_until_ms, created_ms, updated_ms, finished_ms;
@@ -88,16 +88,21 @@ int avk_jobs_renew(avk_store *s, long long id, const char *owner,
 int avk_jobs_run_start(avk_store *s, const avk_job *j, const char *stage,
                        long long now_ms, long long *run_id, avk_err *err);
 
-enum { AVK_OUTCOME_OK = 0, AVK_OUTCOME_TEMP, AVK_OUTCOME_PERM,
-       AVK_OUTCOME_CANCELLED, AVK_OUTCOME_INTERRUPTED };
+enum {
+    AVK_OUTCOME_OK = 0,
+    AVK_OUTCOME_TEMP,
+    AVK_OUTCOME_PERM,
+    AVK_OUTCOME_CANCELLED,
+    AVK_OUTCOME_INTERRUPTED
+};
 
 typedef struct avk_stage_outcome {
-    int outcome;        /* AVK_OUTCOME_* */
-    int exit_status;    /* exit status, 128+signal, or -1 */
+    int outcome;     /* AVK_OUTCOME_* */
+    int exit_status; /* exit status, 128+signal, or -1 */
     long long duration_ms;
     const char *output; /* stdout (documents) */
     const char *stderr_tail;
-    const char *error;  /* one line for last_error */
+    const char *error; /* one line for last_error */
 } avk_stage_outcome;
 
 typedef struct avk_retry_policy {
@@ -120,22 +125,17 @@ long long avk_retry_delay(const avk_retry_policy *p, int tries);
  * "failed") or "lost" when the job is no longer ours (nothing changed but
  * the run record). */
 int avk_jobs_stage_done(avk_store *s, const avk_job *j, long long run_id,
-                        const avk_stage_outcome *o,
-                        const avk_retry_policy *p, long long now_ms,
-                        long long lease_until_ms, long long next_fire_ms,
-                        char state[16], avk_err *err);
+                        const avk_stage_outcome *o, const avk_retry_policy *p,
+                        long long now_ms, long long lease_until_ms,
+                        long long next_fire_ms, char state[16], avk_err *err);
 
 /* User actions.  Each fails with AVK_EX_NOINPUT for an unknown job and
  * AVK_EX_USAGE when the job's state does not allow it (message says
  * which state it is in). */
-int avk_jobs_cancel(avk_store *s, long long id, long long now_ms,
-                    avk_err *err);
-int avk_jobs_retry(avk_store *s, long long id, long long now_ms,
-                   avk_err *err);
-int avk_jobs_pause(avk_store *s, long long id, long long now_ms,
-                   avk_err *err);
-int avk_jobs_resume(avk_store *s, long long id, long long now_ms,
-                    avk_err *err);
+int avk_jobs_cancel(avk_store *s, long long id, long long now_ms, avk_err *err);
+int avk_jobs_retry(avk_store *s, long long id, long long now_ms, avk_err *err);
+int avk_jobs_pause(avk_store *s, long long id, long long now_ms, avk_err *err);
+int avk_jobs_resume(avk_store *s, long long id, long long now_ms, avk_err *err);
 /* The whole queue: while paused, claim finds nothing. */
 int avk_jobs_pause_all(avk_store *s, int paused, avk_err *err);
 int avk_jobs_paused_all(avk_store *s);

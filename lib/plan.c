@@ -82,8 +82,8 @@ void avk_plan_format_windows(const avk_plan *p, char *out, size_t cap)
     for (i = 0; i < p->nwin; i++) {
         size_t l = strlen(out);
         snprintf(out + l, cap - l, "%s%02d:%02d-%02d:%02d", i ? "," : "",
-                 p->win_start[i] / 60, p->win_start[i] % 60,
-                 p->win_end[i] / 60, p->win_end[i] % 60);
+                 p->win_start[i] / 60, p->win_start[i] % 60, p->win_end[i] / 60,
+                 p->win_end[i] % 60);
     }
 }
 
@@ -234,8 +234,7 @@ static int wall_ms(const char *tz, int y, int m, int d, int minute,
         add_days(&y, &m, &d, 1);
         minute -= 1440;
     }
-    rc = avk_tz_wall_to_utc(tz, y, m, d, minute / 60, minute % 60, 0, &t,
-                            err);
+    rc = avk_tz_wall_to_utc(tz, y, m, d, minute / 60, minute % 60, 0, &t, err);
     *out = t * 1000;
     return rc;
 }
@@ -296,8 +295,7 @@ int avk_plan_slot(const avk_plan *p, const char *tz, long long want_ms,
         }
     }
     return avk_fail(err, AVK_EX_DATAERR,
-                    "no free posting slot for '%s' within a year",
-                    p->platform);
+                    "no free posting slot for '%s' within a year", p->platform);
 }
 
 typedef struct store_days {

@@ -27,7 +27,8 @@
 typedef struct avk_plan {
     char platform[48];
     int nwin;
-    int win_start[AVK_PLAN_MAX_WINDOWS], win_end[AVK_PLAN_MAX_WINDOWS]; /* minutes */
+    int win_start[AVK_PLAN_MAX_WINDOWS],
+        win_end[AVK_PLAN_MAX_WINDOWS]; /* minutes */
     int daily_cap;
     long long jitter_ms;
     char tz[64]; /* "" : the job's zone */

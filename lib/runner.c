@@ -93,8 +93,7 @@ static void add_tail(avk_buf *b, const char *data, size_t n)
 
 int avk_proc_run(const avk_proc_spec *sp, avk_proc_result *res, avk_err *err)
 {
-    int in[2] = {-1, -1}, out[2] = {-1, -1}, er[2] = {-1, -1},
-        ex[2] = {-1, -1};
+    int in[2] = {-1, -1}, out[2] = {-1, -1}, er[2] = {-1, -1}, ex[2] = {-1, -1};
     long long start = avk_mono_ms(), next_tick, kill_at = 0, exited_at = 0;
     size_t written = 0;
     int status = 0, exited = 0, killing = 0, e = 0, rc = 0;

@@ -31,7 +31,7 @@ typedef struct avk_proc_result {
     int timed_out;   /* stopped because of the timeout */
     int stopped;     /* stopped because the callback asked */
     long long duration_ms;
-    avk_buf out;     /* all of stdout */
+    avk_buf out;      /* all of stdout */
     avk_buf err_tail; /* the last AVK_PROC_TAIL bytes of stderr */
 } avk_proc_result;
 
@@ -39,12 +39,12 @@ typedef struct avk_proc_result {
 typedef int (*avk_proc_tick_fn)(void *ud);
 
 typedef struct avk_proc_spec {
-    const char *const *argv;  /* argv[0] is the program's path */
-    const char *const *env;   /* extra "NAME=value", NULL-terminated, or NULL */
-    const char *input;        /* stdin contents (may be NULL: empty) */
+    const char *const *argv; /* argv[0] is the program's path */
+    const char *const *env;  /* extra "NAME=value", NULL-terminated, or NULL */
+    const char *input;       /* stdin contents (may be NULL: empty) */
     size_t input_len;
-    long long timeout_ms;     /* 0: none */
-    long long tick_ms;        /* 0: no callback */
+    long long timeout_ms; /* 0: none */
+    long long tick_ms;    /* 0: no callback */
     avk_proc_tick_fn tick;
     void *tick_ud;
     /* when non-NULL and it becomes non-zero (a signal handler's flag),
@@ -56,8 +56,7 @@ typedef struct avk_proc_spec {
  * status; see res), or AVK_EX_OSERR (fork/pipe failed) or
  * AVK_EX_UNAVAILABLE (cannot execute argv[0]) with err set.  res is always
  * initialised; the caller releases it. */
-int avk_proc_run(const avk_proc_spec *spec, avk_proc_result *res,
-                 avk_err *err);
+int avk_proc_run(const avk_proc_spec *spec, avk_proc_result *res, avk_err *err);
 void avk_proc_result_release(avk_proc_result *res);
 
 #endif

@@ -12,8 +12,8 @@ static long long iso(const char *s)
     return avk_parse_iso(s);
 }
 
-static const char *next_iso(const char *expr, const char *tz,
-                            const char *after, char buf[32])
+static const char *next_iso(const char *expr, const char *tz, const char *after,
+                            char buf[32])
 {
     avk_cron c;
     avk_err err = {0, ""};
@@ -126,10 +126,11 @@ int main(void)
     n = count_fires("0 * * * *", "Europe/London", "2026-10-24T23:30:00Z",
                     "2026-10-25T03:30:00Z", fires, 16);
     is_int(n, 3, "hourly on the fall-back night: repeated hour once");
-    n = count_fires("*/30 * * * *", "America/New_York",
-                    "2026-03-08T06:00:00Z", "2026-03-08T08:00:00Z", fires, 16);
-    is_int(n, 3, "New York spring-forward: 01:30, then 02:00 and 03:00 "
-                 "share one fire, 02:30/03:30 too");
+    n = count_fires("*/30 * * * *", "America/New_York", "2026-03-08T06:00:00Z",
+                    "2026-03-08T08:00:00Z", fires, 16);
+    is_int(n, 3,
+           "New York spring-forward: 01:30, then 02:00 and 03:00 "
+           "share one fire, 02:30/03:30 too");
 
     /* times from the command line */
     is_int(avk_time_parse("2026-12-01T09:00", "Europe/London",
@@ -149,8 +150,8 @@ int main(void)
     avk_time_parse("11:00", "UTC", iso("2026-11-25T10:00:00Z"), &t, &err);
     avk_time_iso(t, b);
     is_str(b, "2026-11-25T11:00:00Z", "time of day: today when ahead");
-    is_int(avk_time_parse("2026-02-30T09:00", "UTC", 0, &t, &err),
-           AVK_EX_USAGE, "Feb 30 refused");
+    is_int(avk_time_parse("2026-02-30T09:00", "UTC", 0, &t, &err), AVK_EX_USAGE,
+           "Feb 30 refused");
     is_int(avk_time_parse("tomorrow", "UTC", 0, &t, &err), AVK_EX_USAGE,
            "words refused");
     is_int(avk_time_parse("25:00", "UTC", 0, &t, &err), AVK_EX_USAGE,

@@ -74,8 +74,8 @@ int main(void)
     memset(&oc, 0, sizeof oc);
     oc.outcome = AVK_OUTCOME_OK;
     oc.output = "{\"id\":\"x\",\"script\":1}\n";
-    is_int(avk_jobs_stage_done(s, &j, run, &oc, &rp, now, now + 1000, 0,
-                               state, &err),
+    is_int(avk_jobs_stage_done(s, &j, run, &oc, &rp, now, now + 1000, 0, state,
+                               &err),
            0, "stage done");
     is_str(state, "running", "more stages: still running");
     /* lease expires: B takes over at stage 2 and A's result is lost */
@@ -99,7 +99,8 @@ int main(void)
     is_str(state, "queued", "temporary: queued again");
     avk_job_release(&k);
     avk_jobs_get(s, id, &k, &err);
-    is_int(k.run_at_ms, now + 10000 + 2000, "after the backoff (second try: doubled)");
+    is_int(k.run_at_ms, now + 10000 + 2000,
+           "after the backoff (second try: doubled)");
     is_str(k.last_error, "av-voice exited with status 75", "last error kept");
     avk_job_release(&k);
     avk_jobs_claim(s2, "B", now + 11500, 1000, &k, &got, &err);
