@@ -54,7 +54,7 @@ typedef struct opts {
     long long max_attempts;
     int now_ok, paused;
     /* run */
-    long long jobs;
+    long long jobs, max_running;
     int loop, exit_idle, no_jitter;
     const char *lease, *poll, *timeout, *backoff, *backoff_max, *metrics;
     const char *bin_dir;
@@ -610,20 +610,32 @@ static void notify_failure(avk_ctx *ctx, const opts *o, long long id)
     const char **argv;
     size_t i;
 
-    if (!o->notify.n || avk_jobs_get(ctx->store, id, &j, NULL))
+    const json_t *cfgn =
+        ctx->cfg ? avk_config_node(ctx->cfg, "schedule.notify") : NULL;
+    size_t nargs = o->notify.n ? o->notify.n : json_array_size(cfgn);
+
+    if (!nargs || avk_jobs_get(ctx->store, id, &j, NULL))
         return;
     js = avk_job_json(&j);
     avk_job_release(&j);
     text = js ? json_dumps(js, JSON_COMPACT) : NULL;
     json_decref(js);
-    argv = calloc(o->notify.n + 1, sizeof *argv);
+    argv = calloc(nargs + 1, sizeof *argv);
     if (!text || !argv) {
         free(text);
         free(argv);
         return;
     }
-    for (i = 0; i < o->notify.n; i++)
-        argv[i] = o->notify.v[i];
+    for (i = 0; i < nargs; i++) {
+        argv[i] = o->notify.n ? o->notify.v[i]
+                              : json_string_value(json_array_get(cfgn, i));
+        if (!argv[i]) {
+            avk_warn(&ctx->diag, "schedule.notify: expected a list of strings");
+            free(text);
+            free(argv);
+            return;
+        }
+    }
     memset(&sp, 0, sizeof sp);
     sp.argv = argv;
     sp.input = text;
@@ -904,8 +916,9 @@ static int worker(avk_ctx *ctx, const opts *o, run_cfg *cfg)
         memset(&j, 0, sizeof j);
         if (stop_requested)
             break;
-        rc = avk_jobs_claim(ctx->store, cfg->owner, avk_now_ms(), cfg->lease_ms,
-                            &j, &got, &err);
+        rc = avk_jobs_claim_limited(ctx->store, cfg->owner, avk_now_ms(),
+                                    cfg->lease_ms, o->max_running, &j, &got,
+                                    &err);
         if (rc) {
             avk_report(&ctx->diag, &err, rc);
             if (!o->loop)
@@ -1714,6 +1727,9 @@ int main(int argc, char **argv)
          &o.paused, NULL, NULL, 0},
         {'j', "jobs", AVK_OPT_INT, "N", "run: run up to N jobs at once",
          &o.jobs, NULL, NULL, 0},
+        {0, "max-running", AVK_OPT_INT, "N",
+         "run: start no job while N jobs are running (all runners together)",
+         &o.max_running, NULL, NULL, 0},
         {0, "loop", AVK_OPT_FLAG, NULL,
          "run: stay in the foreground (for a service manager)", &o.loop, NULL,
          NULL, 0},

@@ -270,7 +270,7 @@ int avk_jobs_list(avk_store *s, const char *state, avk_job **v, size_t *n,
 
 typedef struct claim_ud {
     const char *owner;
-    long long now, lease;
+    long long now, lease, max_running;
     avk_job *out;
     int *got;
 } claim_ud;
@@ -323,13 +323,16 @@ static int claim_tx(avk_store *s, void *ud, avk_err *err)
              "tries = tries + 1, updated_ms = ?2 "
              "WHERE id = (SELECT id FROM jobs WHERE run_at_ms <= ?2 AND "
              "(state = 'queued' OR (state = 'running' AND "
-             "lease_until_ms < ?2)) ORDER BY run_at_ms, id LIMIT 1) "
+             "lease_until_ms < ?2)) AND (?4 <= 0 OR (SELECT count(*) FROM "
+             "jobs WHERE state = 'running' AND lease_until_ms >= ?2) < ?4) "
+             "ORDER BY run_at_ms, id LIMIT 1) "
              "RETURNING id",
              &st, err)))
         return rc;
     avk_stmt_bind_text(st, 1, c->owner);
     avk_stmt_bind_int(st, 2, c->now);
     avk_stmt_bind_int(st, 3, c->lease);
+    avk_stmt_bind_int(st, 4, c->max_running);
     rc = avk_stmt_step(st, err);
     if (rc == AVK_STMT_ROW)
         id = avk_stmt_int(st, 0);
@@ -344,10 +347,11 @@ static int claim_tx(avk_store *s, void *ud, avk_err *err)
     return 0;
 }
 
-int avk_jobs_claim(avk_store *s, const char *owner, long long now_ms,
-                   long long lease_ms, avk_job *out, int *got, avk_err *err)
+int avk_jobs_claim_limited(avk_store *s, const char *owner, long long now_ms,
+                           long long lease_ms, long long max_running,
+                           avk_job *out, int *got, avk_err *err)
 {
-    claim_ud c = {owner, now_ms, lease_ms, out, got};
+    claim_ud c = {owner, now_ms, lease_ms, max_running, out, got};
     int rc;
 
     memset(out, 0, sizeof *out);
@@ -358,6 +362,12 @@ int avk_jobs_claim(avk_store *s, const char *owner, long long now_ms,
         *got = 0;
     }
     return rc;
+}
+
+int avk_jobs_claim(avk_store *s, const char *owner, long long now_ms,
+                   long long lease_ms, avk_job *out, int *got, avk_err *err)
+{
+    return avk_jobs_claim_limited(s, owner, now_ms, lease_ms, 0, out, got, err);
 }
 
 int avk_jobs_renew(avk_store *s, long long id, const char *owner,

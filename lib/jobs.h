@@ -81,6 +81,12 @@ int avk_jobs_list(avk_store *s, const char *state, avk_job **v, size_t *n,
  * left are marked dead on the way. */
 int avk_jobs_claim(avk_store *s, const char *owner, long long now_ms,
                    long long lease_ms, avk_job *out, int *got, avk_err *err);
+/* The same, but only while fewer than max_running jobs hold a live lease
+ * (counted in the same transaction, so the limit holds across runners);
+ * max_running <= 0 is no limit. */
+int avk_jobs_claim_limited(avk_store *s, const char *owner, long long now_ms,
+                           long long lease_ms, long long max_running,
+                           avk_job *out, int *got, avk_err *err);
 /* Extend the lease; *ours is 0 when the job is no longer ours. */
 int avk_jobs_renew(avk_store *s, long long id, const char *owner,
                    long long until_ms, int *ours, avk_err *err);

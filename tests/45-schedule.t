@@ -61,6 +61,13 @@ is "$(sqlite3 .av/store.db "SELECT attempts FROM jobs WHERE id=$jid")" 1 "not re
 like "$(sqlite3 .av/store.db "SELECT last_error FROM jobs WHERE id=$jid")" "av-voice exited with status 65: av-voice: fake failure" "last error names the tool, status and stderr"
 is "$(jget "$(cat notified.json)" state)" failed "notify command got the job JSON"
 
+# the notify command can come from the configuration too
+printf 'schedule:\n  notify: ["%s", "%s"]\n' "$T/notify.sh" "$T/from-config.json" > .av/config.yaml
+jid2=$(av-schedule add --topic "broken too" --stages script --in 0s 2>/dev/null)
+FAKE_FAIL_SCRIPT=65:1 av-schedule run $RUNOPTS 2>/dev/null
+is "$(jget "$(cat from-config.json)" id)" "$jid2" "notify from schedule.notify in the configuration"
+rm .av/config.yaml
+
 # retry resumes at the failed stage
 : > mark
 run av-schedule retry "$jid"

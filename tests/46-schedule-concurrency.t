@@ -31,6 +31,18 @@ is "$(sqlite3 .av/store.db "SELECT count(*) FROM jobs WHERE state='done' AND att
 is "$(sqlite3 .av/store.db "SELECT count(DISTINCT runner) > 1 FROM job_runs")" 1 "the work was shared between runners"
 echo "# 50 jobs, 4 runners: $((end - start)) s"
 
+# --- --max-running: a limit over all runners together
+: > mark
+for n in 1 2 3 4; do av-schedule add --topic "heavy $n" --stages script --in 0s >/dev/null 2>&1; done
+pids=
+for r in 1 2 3 4; do
+    FAKE_SLEEP=0.3 av-schedule run $RUNOPTS --loop --exit-when-idle --max-running 1 2>/dev/null &
+    pids="$pids $!"
+done
+for p in $pids; do wait "$p"; done
+is "$(lines mark)" 4 "--max-running 1: all four jobs ran"
+is "$(sqlite3 .av/store.db "SELECT count(*) FROM job_runs a, job_runs b, jobs ja, jobs jb WHERE a.job_id = ja.id AND b.job_id = jb.id AND ja.topic LIKE 'heavy%' AND jb.topic LIKE 'heavy%' AND a.id < b.id AND a.started_ms < b.finished_ms AND b.started_ms < a.finished_ms")" 0 "one at a time: no two runs overlapped"
+
 # --- kill -9 in the middle of a job
 : > mark
 jid=$(av-schedule add --topic "killed" --stages script,publish --to tiktok --in 0s 2>/dev/null)

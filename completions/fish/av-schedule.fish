@@ -50,6 +50,7 @@ complete -c av-schedule -l max-attempts -x -d 'add: tries per stage before a job
 complete -c av-schedule -l now-ok -d 'add: accept a time in the past (run at once)'
 complete -c av-schedule -l paused -d 'add: queue the jobs paused'
 complete -c av-schedule -s j -l jobs -x -d 'run: run up to N jobs at once'
+complete -c av-schedule -l max-running -x -d 'run: start no job while N jobs are running (all runners together)'
 complete -c av-schedule -l loop -d 'run: stay in the foreground (for a service manager)'
 complete -c av-schedule -l exit-when-idle -d 'run --loop: stop once no job is queued or running'
 complete -c av-schedule -l lease -x -d 'run: lease length (default 5m; renewed every third of it)'
