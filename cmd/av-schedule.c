@@ -832,11 +832,9 @@ static int run_job(avk_ctx *ctx, const opts *o, const run_cfg *cfg, avk_job *j,
         }
         oc.error = error;
         now = avk_now_ms();
-        rc = avk_jobs_stage_done(
-            ctx->store, j, run_id, &oc, &cfg->retry, now, now + cfg->lease_ms,
-            i + 1 == json_array_size(stages) ? next_fire(ctx->store, j, now)
-                                             : 0,
-            state, err);
+        rc = avk_jobs_stage_done(ctx->store, j, run_id, &oc, &cfg->retry, now,
+                                 now + cfg->lease_ms,
+                                 next_fire(ctx->store, j, now), state, err);
         if (!rc && oc.outcome == AVK_OUTCOME_OK && !strcmp(state, "running")) {
             free(input);
             input = strdup(oc.output);

@@ -401,9 +401,15 @@ int avk_cron_next(const avk_cron *c, const char *tz, long long after,
 
         if (found && extra-- <= 0)
             break;
+        long off0, off1;
+
         gmtime_r(&dt, &g);
         if (!day_matches(c, g.tm_mon + 1, g.tm_mday, g.tm_wday))
             continue;
+        /* the same offset from a day before to two days after: no change
+         * of offset near this day, so wall times map directly */
+        off0 = offset_at(dn - 86400);
+        off1 = offset_at(dn + 2 * 86400);
         for (h = 0; h < 24; h++) {
             if (!((c->hour >> h) & 1))
                 continue;
@@ -411,7 +417,8 @@ int avk_cron_next(const avk_cron *c, const char *tz, long long after,
                 long long t;
                 if (!((c->minute >> m) & 1))
                     continue;
-                t = wall_to_utc_in(dn + h * 3600 + m * 60);
+                t = off0 == off1 ? dn + h * 3600 + m * 60 - off0
+                                 : wall_to_utc_in(dn + h * 3600 + m * 60);
                 if (t > after && (!found || t < best)) {
                     best = t;
                     if (!found)

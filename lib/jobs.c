@@ -574,19 +574,26 @@ static int done_tx(avk_store *s, void *ud, avk_err *err)
         avk_stmt_bind_int(st, 6, run_at);
         avk_stmt_bind_int(st, 7, d->now);
     } else {
+        /* a recurring job that failed or died waits for its next time,
+         * from its first stage; *state still says what happened */
+        int recur = d->next_fire > 0 &&
+                    (!strcmp(state, "failed") || !strcmp(state, "dead"));
         rc = avk_stmt_prepare(
             s,
             "UPDATE jobs SET state = ?2, lease_owner = NULL, "
             "lease_until_ms = NULL, run_at_ms = CASE WHEN ?3 > 0 THEN ?3 "
             "ELSE run_at_ms END, last_error = ?4, last_exit = ?5, "
             "updated_ms = ?6, finished_ms = CASE WHEN ?2 = 'queued' THEN "
-            "NULL ELSE ?6 END WHERE id = ?1",
+            "NULL ELSE ?6 END, stage_index = CASE WHEN ?7 THEN 0 ELSE "
+            "stage_index END, doc = CASE WHEN ?7 THEN NULL ELSE doc END, "
+            "tries = CASE WHEN ?7 THEN 0 ELSE tries END WHERE id = ?1",
             &st, err);
         if (rc)
             return rc;
         avk_stmt_bind_int(st, 1, j->id);
-        avk_stmt_bind_text(st, 2, state);
-        avk_stmt_bind_int(st, 3, run_at);
+        avk_stmt_bind_text(st, 2, recur ? "queued" : state);
+        avk_stmt_bind_int(st, 3, recur ? d->next_fire : run_at);
+        avk_stmt_bind_int(st, 7, recur);
         avk_stmt_bind_text(st, 4, o->error ? o->error : "failed");
         avk_stmt_bind_int(st, 5, o->exit_status);
         avk_stmt_bind_int(st, 6, d->now);

@@ -125,6 +125,9 @@ long long avk_retry_delay(const avk_retry_policy *p, int tries);
  *         next_fire_ms for a recurring job (next_fire_ms > 0);
  *   temp: queued at now + backoff, or dead when no tries are left;
  *   perm: failed;  cancelled: the run is closed, the job is left alone;
+ *   a recurring job (next_fire_ms > 0) that fails or dies is queued again
+ *         at next_fire_ms from its first stage (*state still says
+ *         "failed" or "dead");
  *   interrupted (the runner is shutting down): the job goes back to the
  *         queue at once, due now, and the try does not count.
  * *state gets the job's new state ("running", "done", "queued", "dead",

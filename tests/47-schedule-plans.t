@@ -65,6 +65,17 @@ is "$(sqlite3 .av/store.db "SELECT run_at_ms FROM jobs WHERE id=$jid")" "$first"
 is "$(sqlite3 .av/store.db "SELECT stage_index || '/' || tries FROM jobs WHERE id=$jid")" "0/0" "from the first stage again"
 is "$(grep -c '^script' mark)" 1 "it ran"
 
+# a recurring job whose run fails is queued again for its next time
+jid=$(av-schedule add --topic "daily flaky" --stages script,voice --every "0 9 * * *" --tz UTC 2>/dev/null)
+next=$(sqlite3 .av/store.db "SELECT run_at_ms FROM jobs WHERE id=$jid")
+sqlite3 .av/store.db "UPDATE jobs SET run_at_ms = 0 WHERE id=$jid"
+printf '#!/bin/sh\ncat > "%s"\n' "$T/notified.json" > notify.sh; chmod +x notify.sh
+FAKE_FAIL_VOICE=65:1 av-schedule run $RUNOPTS --notify "$T/notify.sh" 2>/dev/null
+is "$(sqlite3 .av/store.db "SELECT state || ' ' || stage_index || ' ' || (run_at_ms = $next) FROM jobs WHERE id=$jid")" "queued 0 1" "failed run: queued for its next time, from the first stage"
+like "$(sqlite3 .av/store.db "SELECT last_error FROM jobs WHERE id=$jid")" "av-voice exited with status 65" "the failure is kept"
+is "$(jget "$(cat notified.json)" id)" "$jid" "and notified"
+sqlite3 .av/store.db "DELETE FROM jobs WHERE id=$jid"
+
 # --- metrics
 like "$(cat av.prom)" 'av_schedule_jobs{state="queued"} 6' "jobs by state"
 like "$(cat av.prom)" 'av_schedule_stage_runs_total{stage="script",outcome="ok"} 1' "runs by outcome"
