@@ -214,6 +214,7 @@ static char *text_convert(const char *s, size_t max, int strip_tags)
 {
     avk_buf b;
     int oom = 0;
+    int no_gt = 0, no_comment_end = 0; /* keep malformed markup linear */
 
     avk_buf_init(&b);
     if (avk_buf_grow(&b, strlen(s) + 1))
@@ -225,19 +226,22 @@ static char *text_convert(const char *s, size_t max, int strip_tags)
                 s += n;
                 continue;
             }
-        } else if (*s == '<' && strip_tags &&
+        } else if (*s == '<' && strip_tags && !no_gt &&
                    (isalpha((unsigned char)s[1]) || s[1] == '/' ||
                     s[1] == '!' || s[1] == '?')) {
             const char *end, *name = s + 1 + (s[1] == '/');
             size_t nlen = 0;
 
             if (strncmp(s, "<!--", 4) == 0) {
-                end = strstr(s + 4, "-->");
+                end = no_comment_end ? NULL : strstr(s + 4, "-->");
                 if (end) {
                     s = end + 3;
                     continue;
                 }
-            } else if ((end = strchr(s, '>')) != NULL) {
+                no_comment_end = 1;
+            } else if ((end = strchr(s, '>')) == NULL) {
+                no_gt = 1;
+            } else {
                 while (isalnum((unsigned char)name[nlen]))
                     nlen++;
                 if (s[1] != '/' &&
@@ -991,6 +995,9 @@ static void XMLCALL on_text(void *ud, const char *s, int len)
     xstate *x = ud;
 
     if (x->c->rc || x->field == F_NONE)
+        return;
+    /* Raw text beyond a generous bound cannot reach the output. */
+    if (x->text.len > x->c->lim->max_text * 4 + 65536)
         return;
     if (avk_buf_add(&x->text, s, (size_t)len))
         xstop(x, AVK_EX_OSERR, "out of memory");

@@ -9,6 +9,7 @@
 #include "feed.h"
 #include "fsutil.h"
 #include "tap.h"
+#include "trendout.h"
 #include "trendscore.h"
 
 #define NOW 1795608000LL /* 2026-11-25T12:00:00Z */
@@ -203,6 +204,24 @@ static void test_ranking(const avk_stopwords *sw)
             sums = 0;
     }
     ok(sums, "explain parts are weight x value and sum to the score");
+    if (moon) {
+        json_t *sec = avk_trend_section(moon, s.items, 3, &o, 1);
+        json_t *parts = json_object_get(sec, "score_parts");
+        double psum = 0;
+        const char *k;
+        json_t *v;
+        json_object_foreach(parts, k, v) psum += json_real_value(v);
+        ok(sec && fabs(psum - json_real_value(json_object_get(sec, "score"))) < 1e-9,
+           "section: printed parts sum to the printed score");
+        ok(json_array_size(json_object_get(sec, "items")) == 3, "section: items capped");
+        ok(json_is_object(json_object_get(json_object_get(sec, "explain"), "velocity")),
+           "section: explain per component");
+        is_str(json_string_value(json_object_get(sec, "topic")), moon->phrase,
+               "section: topic is the phrase");
+        ok(json_object_get(json_array_get(json_object_get(sec, "items"), 0), "published") != NULL,
+           "section: items carry ISO dates");
+        json_decref(sec);
+    }
     avk_trend_result_free(r);
 
     /* Determinism: the same input twice gives the same ranking. */
