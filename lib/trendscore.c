@@ -575,6 +575,24 @@ double avk_trend_similarity(const char *a, const char *b,
     return s;
 }
 
+double avk_trend_coverage(const char *query, const char *text,
+                          const avk_stopwords *sw)
+{
+    tset tq, tt;
+    double c;
+
+    if (tset_from_text(query, NULL, sw, &tq))
+        return 0;
+    if (tset_from_text(text, NULL, sw, &tt)) {
+        tset_release(&tq);
+        return 0;
+    }
+    c = tq.n ? (double)tset_common(&tq, &tt) / (double)tq.n : 0;
+    tset_release(&tq);
+    tset_release(&tt);
+    return c;
+}
+
 /* Case-insensitive whole-word search of needle (already lower-case). */
 static int mentions(const char *hay, const char *needle)
 {
@@ -1061,6 +1079,7 @@ static int topic_build(rctx *r, avk_trend_topic *tp, size_t *mem, size_t nm)
         if (!(tp->lang = strdup(langs[bl])))
             return AVK_EX_OSERR;
     }
+    tp->mass = mass;
     /* Velocity. */
     if (o->have_prev) {
         double best_s = 0, prev = 0;

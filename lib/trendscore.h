@@ -18,10 +18,13 @@
  *      scored by item frequency x (1 + 0.5 (n-1)), best first, skipping
  *      ones whose words are all inside an earlier keyword.
  *   5. Score = sum of weight_i x value_i over four components:
- *        velocity   (n_now - n_prev) / (n_now + n_prev), in [-1, 1], where
- *                   n_prev is the item count of the best-matching topic of
- *                   the previous snapshot (0 when none matches); 0 when no
- *                   previous snapshot is given at all.
+ *        velocity   (m_now - m_prev) / (m_now + m_prev), in [-1, 1], where
+ *                   a topic's mass m is the sum over its items of
+ *                   1 + engagement (so both more items and more points,
+ *                   comments, traffic or views count as growth) and m_prev
+ *                   is the mass of the best-matching topic of the previous
+ *                   snapshot (similarity >= match_threshold; 0 when none
+ *                   matches); 0 when no previous snapshot is given at all.
  *        recency    0.5 ^ (age_hours / half_life_hours) of the newest item;
  *                   items without a date count as one half-life old.
  *        agreement  (distinct sources in the topic - 1) /
@@ -73,7 +76,7 @@ const char *avk_trend_part_name(int part);
 /* A topic of an earlier snapshot, for velocity. */
 typedef struct avk_trend_prev {
     const char *key; /* the topic's key (or any headline) */
-    double count;    /* how many items it had */
+    double count;    /* its mass (avk_trend_topic.mass) */
 } avk_trend_prev;
 
 typedef struct avk_trend_opts {
@@ -106,6 +109,9 @@ typedef struct avk_trend_topic {
     double value[AVK_TREND_NPARTS];   /* raw component values */
     double weight[AVK_TREND_NPARTS];
     double part[AVK_TREND_NPARTS];    /* weight x value; sum == score */
+    double mass;                      /* sum over items of 1 + engagement:
+                                         store it as the count for the next
+                                         snapshot's velocity */
     double prev_count;                /* -1 when no previous snapshot */
     char **keywords;
     size_t n_keywords;
@@ -143,5 +149,10 @@ char *avk_trend_key(const char *text, const char *lang,
 /* Jaccard similarity of the token sets of two keys or texts. */
 double avk_trend_similarity(const char *a, const char *b,
                             const avk_stopwords *sw);
+
+/* Share of the tokens of query that occur in text (0 when query has no
+ * tokens); 1 means every query word is there. */
+double avk_trend_coverage(const char *query, const char *text,
+                          const avk_stopwords *sw);
 
 #endif

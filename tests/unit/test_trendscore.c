@@ -129,6 +129,10 @@ static void test_stopwords(const avk_stopwords *sw)
     ok(fabs(avk_trend_similarity("water ice on the moon", "moon water ice found", sw) -
             0.75) < 1e-9,
        "Jaccard similarity");
+    ok(avk_trend_coverage("Moon ice", "found ice moon pole rover", sw) == 1.0 &&
+           avk_trend_coverage("moon cheese", "found ice moon pole rover", sw) == 0.5 &&
+           avk_trend_coverage("the", "moon", sw) == 0,
+       "coverage");
 }
 
 static void test_ranking(const avk_stopwords *sw)
@@ -265,7 +269,7 @@ static void test_velocity(const avk_stopwords *sw)
            "empty previous snapshot: velocity 1 for '%s'", r1->topics[i].phrase);
     for (i = 0; i < r1->n_topics && np < 64; i++) {
         prev[np].key = r1->topics[i].key;
-        prev[np].count = r1->topics[i].value[AVK_TREND_ENGAGEMENT] + 1; /* one item */
+        prev[np].count = r1->topics[i].mass;
         np++;
     }
     o.now = NOW + 7200;
