@@ -328,7 +328,7 @@ long long avk_feed_parse_traffic(const char *s)
         s++;
     while (isspace((unsigned char)*s))
         s++;
-    if (*s)
+    if (*s || v > 1e18)
         return -1;
     return (long long)(v + 0.5);
 }
@@ -1427,16 +1427,17 @@ avk_feed_kind avk_feed_detect(const char *data, size_t len)
     if (n == 0)
         return AVK_FEED_AUTO;
     if (*p == '<') {
-        size_t lim = n < 4096 ? n : 4096;
-        const char *q;
-        for (q = p; q + 5 < p + lim; q++) {
-            if (memcmp(q, "<feed", 5) == 0)
+        size_t lim = n < 4096 ? n : 4096, i, j;
+        for (i = 0; i < lim; i++) {
+            const char *q = p + i;
+            size_t left = n - i;
+            if (left >= 5 && memcmp(q, "<feed", 5) == 0)
                 return AVK_FEED_ATOM;
-            if (memcmp(q, "<rss", 4) == 0 || memcmp(q, "<rdf:RDF", 8) == 0) {
-                const char *h;
-                for (h = q; h + 9 < p + n; h++)
-                    if (memcmp(h, "xmlns:ht=", 9) == 0 ||
-                        memcmp(h, "<ht:", 4) == 0)
+            if ((left >= 4 && memcmp(q, "<rss", 4) == 0) ||
+                (left >= 8 && memcmp(q, "<rdf:RDF", 8) == 0)) {
+                for (j = i; j < n; j++)
+                    if ((n - j >= 9 && memcmp(p + j, "xmlns:ht=", 9) == 0) ||
+                        (n - j >= 4 && memcmp(p + j, "<ht:", 4) == 0))
                         return AVK_FEED_GTRENDS;
                 return AVK_FEED_RSS;
             }
@@ -1498,9 +1499,16 @@ int avk_feed_append(avk_feed *feed, const char *data, size_t len,
         else
             rc = parse_json(&c, p, n, kind);
     } else {
+        char head[16];
+        size_t k;
+
+        /* Show the start of the input, printable ASCII only. */
+        for (k = 0; k < n && k < 12; k++)
+            head[k] = p[k] >= ' ' && p[k] < 0x7F ? p[k] : '?';
+        head[k] = '\0';
         rc = avk_fail(err, AVK_EX_DATAERR,
-                      "'%s': neither XML nor JSON (starts with '%.12s')",
-                      feed->source, p);
+                      "'%s': neither XML nor JSON (starts with '%s')",
+                      feed->source, head);
     }
     if (rc) {
         avk_feed_free(c.feed);

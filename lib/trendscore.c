@@ -422,7 +422,8 @@ static int load_one(const char *dir, const char *lang, swlang *out,
         out->words[out->n++] = w;
     }
     avk_buf_release(&b);
-    qsort(out->words, out->n, sizeof *out->words, cmp_str);
+    if (out->n)
+        qsort(out->words, out->n, sizeof *out->words, cmp_str);
     return 0;
 oom:
     avk_buf_release(&b);
@@ -486,7 +487,7 @@ int avk_stopwords_has(const avk_stopwords *sw, const char *lang,
     if (!sw)
         return 0;
     for (i = 0; i < sw->n; i++) {
-        if (lang && strcmp(lang, sw->l[i].lang) != 0)
+        if ((lang && strcmp(lang, sw->l[i].lang) != 0) || !sw->l[i].n)
             continue;
         if (bsearch(&word, sw->l[i].words, sw->l[i].n, sizeof(char *),
                     cmp_str))
@@ -923,7 +924,8 @@ static int topic_keywords(avk_trend_topic *tp, titem *ti, const size_t *mem,
     }
     if (rc)
         goto out;
-    qsort(k.v, k.n, sizeof *k.v, cmp_kcand);
+    if (k.n)
+        qsort(k.v, k.n, sizeof *k.v, cmp_kcand);
     ks = malloc((k.n ? k.n : 1) * sizeof *ks);
     if (!ks) {
         rc = AVK_EX_OSERR;

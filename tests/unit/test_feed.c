@@ -68,6 +68,7 @@ static void test_numbers(void)
     is_int(avk_feed_parse_traffic("lots"), -1, "garbage is -1");
     is_int(avk_feed_parse_traffic("5X+"), -1, "unknown suffix is -1");
     is_int(avk_feed_parse_traffic(""), -1, "empty is -1");
+    is_int(avk_feed_parse_traffic("999999999999999B+"), -1, "absurdly large is -1");
 
     is_int(avk_feed_parse_date("Wed, 25 Nov 2026 08:00:00 GMT"), 1795593600,
            "RFC 822 GMT");
@@ -262,6 +263,26 @@ static void test_json(void)
     avk_feed_free(f);
 }
 
+static avk_feed_kind det(const char *s)
+{
+    return avk_feed_detect(s, strlen(s));
+}
+
+static void test_detect(void)
+{
+    is_int(det("<?xml version='1.0'?><rss>"), AVK_FEED_RSS, "detect rss");
+    is_int(det("<rss xmlns:ht=\"x\">"), AVK_FEED_GTRENDS, "detect gtrends");
+    is_int(det("\xEF\xBB\xBF <feed xmlns='a'>"), AVK_FEED_ATOM,
+           "detect atom after a BOM");
+    is_int(det("{\"kind\":\"Listing\",\"data\":{}}"), AVK_FEED_REDDIT,
+           "detect reddit");
+    is_int(det("{\"kind\":\"youtube#videoListResponse\"}"),
+           AVK_FEED_YOUTUBE, "detect youtube");
+    is_int(det("[{\"id\":1,\"by\":\"x\"}]"), AVK_FEED_HN, "detect hn");
+    is_int(det("<rd"), AVK_FEED_AUTO, "short input: unknown");
+    is_int(det("hello"), AVK_FEED_AUTO, "text: unknown");
+}
+
 static void test_failures(void)
 {
     avk_err err;
@@ -283,8 +304,12 @@ static void test_failures(void)
     ok(f == NULL && err.code == AVK_EX_DATAERR, "truncated XML fails, nothing returned");
 
     f = parse_str("page.html", "Service Unavailable", AVK_FEED_AUTO, &err);
-    ok(f == NULL && strstr(err.msg, "'page.html': neither XML nor JSON"),
+    ok(f == NULL && strstr(err.msg, "'page.html': neither XML nor JSON (starts with 'Service Unav')"),
        "non-XML fails: %s", err.msg);
+    f = NULL;
+    avk_feed_parse("bin", "\x01\x02zz", 4, AVK_FEED_AUTO, NULL, &f, &err);
+    ok(f == NULL && strstr(err.msg, "starts with '??zz'"), "binary input shown safely: %s",
+       err.msg);
     f = parse_str("empty", "  \n", AVK_FEED_AUTO, &err);
     ok(f == NULL && strstr(err.msg, "empty input"), "empty input fails");
     f = parse_str("h.html", "<html><body>hi</body></html>", AVK_FEED_AUTO, &err);
@@ -361,6 +386,7 @@ int main(void)
     test_atom();
     test_gtrends();
     test_json();
+    test_detect();
     test_failures();
     return tap_done();
 }
