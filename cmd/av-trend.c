@@ -241,7 +241,7 @@ static int load_source(run *R, const avk_tsrc *src, avk_feed **out,
                                  AVK_FEED_HN, NULL, err);
         }
     }
-    if (!rc)
+    if (!rc && f)
         f->kind = AVK_FEED_HN;
 out:
     if (h) {
@@ -349,22 +349,22 @@ static int cmd_rank(avk_ctx *ctx, opts *o)
     feeds = calloc(o->sources.n, sizeof *feeds);
     names = calloc(o->sources.n, sizeof *names);
     if (!srcs || !feeds || !names) {
-        rc = avk_fail(&err, AVK_EX_OSERR, "out of memory");
+        rc = avk_report(&ctx->diag, &err,
+                        avk_fail(&err, AVK_EX_OSERR, "out of memory"));
         goto out;
     }
     for (nf = 0; nf < o->sources.n; nf++)
-        if ((rc = avk_tsrc_parse(o->sources.v[nf], o->region, &srcs[nf], &err))) {
+        if (avk_tsrc_parse(o->sources.v[nf], o->region, &srcs[nf], &err)) {
             rc = avk_usage_error(ctx, &err, USAGE);
             goto out;
         }
     /* The store is optional: without a workspace nothing is remembered. */
     if (!o->no_store) {
-        rc = avk_ctx_open_store(ctx, &err);
-        if (rc == AVK_EX_NOINPUT && !ctx->store_dir) {
+        int r = avk_ctx_open_store(ctx, &err);
+        if (r == AVK_EX_NOINPUT && !ctx->store_dir) {
             avk_debug(&ctx->diag, "no workspace; snapshots are not stored");
-            rc = 0;
-        } else if (rc) {
-            rc = avk_report(&ctx->diag, &err, rc);
+        } else if (r) {
+            rc = avk_report(&ctx->diag, &err, r);
             goto out;
         }
     }
@@ -390,11 +390,13 @@ static int cmd_rank(avk_ctx *ctx, opts *o)
     }
     datadir = avk_datadir();
     swdir = datadir ? avk_path_join(datadir, "stopwords") : NULL;
-    if (!swdir ||
-        (rc = avk_stopwords_load(swdir, "en,es,de,fr", &R.sw, &err))) {
-        if (!swdir)
-            avk_fail(&err, AVK_EX_OSERR, "out of memory");
-        rc = avk_report(&ctx->diag, &err, err.code ? err.code : AVK_EX_OSERR);
+    if (!swdir) {
+        rc = avk_report(&ctx->diag, &err,
+                        avk_fail(&err, AVK_EX_OSERR, "out of memory"));
+        goto out;
+    }
+    if (avk_stopwords_load(swdir, "en,es,de,fr", &R.sw, &err)) {
+        rc = avk_report(&ctx->diag, &err, err.code);
         goto out;
     }
 
@@ -407,25 +409,28 @@ static int cmd_rank(avk_ctx *ctx, opts *o)
     for (i = 0; i < nf; i++) {
         char sha[AVK_SHA256_HEX] = "";
         avk_err e = {0, ""};
-        int r = load_source(&R, &srcs[i], &feeds[i], sha, &e);
+        avk_feed *fd = NULL;
+        int r = load_source(&R, &srcs[i], &fd, sha, &e);
 
+        if (!r && !fd)
+            r = avk_fail(&e, AVK_EX_SOFTWARE, "no feed");
         if (!r && ctx->store)
-            r = avk_tstore_add_snapshot(ctx->store, feeds[i], srcs[i].spec,
-                                        sha, at, NULL, &e);
-        if (r) {
+            r = avk_tstore_add_snapshot(ctx->store, fd, srcs[i].spec, sha, at,
+                                        NULL, &e);
+        if (r || !fd) {
             if (strncmp(e.msg, "'", 1) != 0)
                 avk_err_prefix(&e, "'%s'", srcs[i].name);
             avk_warn(&ctx->diag, "%s", e.msg);
-            avk_feed_free(feeds[i]);
-            feeds[i] = NULL;
+            avk_feed_free(fd);
             failed++;
             last_rc = r;
             continue;
         }
         avk_debug(&ctx->diag, "'%s': %zu items (%s)", srcs[i].name,
-                  feeds[i]->n_items, avk_feed_kind_name(feeds[i]->kind));
+                  fd->n_items, avk_feed_kind_name(fd->kind));
+        feeds[i] = fd;
         names[n_ok++] = srcs[i].name;
-        n_items += feeds[i]->n_items;
+        n_items += fd->n_items;
     }
     if (n_ok == 0) {
         avk_error(&ctx->diag, "no source could be read");
@@ -468,7 +473,7 @@ static int cmd_rank(avk_ctx *ctx, opts *o)
         goto out;
     }
     t.lang = o->lang;
-    if (o->since && (rc = parse_since(o->since, R.now, &t.since, &err))) {
+    if (o->since && parse_since(o->since, R.now, &t.since, &err)) {
         rc = avk_usage_error(ctx, &err, USAGE);
         goto out;
     }

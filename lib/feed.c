@@ -144,7 +144,7 @@ static size_t decode_entity(const char *s, avk_buf *b, int *oom)
             *oom = 1;
         return i + 1;
     }
-    while (isalnum((unsigned char)s[i]) && i < 12)
+    while (i < 12 && isalnum((unsigned char)s[i]))
         i++;
     if (s[i] != ';' || i == 1)
         return 0;
@@ -200,11 +200,12 @@ static char *finish_text(avk_buf *raw, size_t max)
         avk_buf_addc(&out, (char)c);
     }
     avk_buf_release(raw);
-    n = utf8_cut(out.data ? out.data : "", out.len, max);
+    if (!out.data)
+        return avk_buf_detach(&out);
+    n = utf8_cut(out.data, out.len, max);
     while (n > 0 && out.data[n - 1] == ' ')
         n--;
-    if (out.data)
-        out.data[n] = '\0';
+    out.data[n] = '\0';
     out.len = n;
     r = avk_buf_detach(&out);
     return r;
@@ -670,7 +671,7 @@ static char *lang_subtag(const char *s)
         return NULL;
     while (isspace((unsigned char)*s))
         s++;
-    while (isalpha((unsigned char)s[n]) && n < 8) {
+    while (n < 8 && isalpha((unsigned char)s[n])) {
         tag[n] = (char)tolower((unsigned char)s[n]);
         n++;
     }

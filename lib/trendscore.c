@@ -878,6 +878,8 @@ static int words_inside(const char *s, const char *t)
 {
     char w[256];
 
+    if (!s || !t)
+        return 0;
     while (*s) {
         size_t n = strcspn(s, " ");
         const char *p = t;
@@ -1041,8 +1043,8 @@ static int topic_build(rctx *r, avk_trend_topic *tp, size_t *mem, size_t nm)
         return AVK_EX_OSERR;
     tp->phrase = phrase;
     tp->key = avk_trend_key(phrase, ti[mem[best]].lang, r->sw);
-    tp->items = malloc(nm * sizeof *tp->items);
-    tp->sources = calloc(nm, sizeof *tp->sources);
+    tp->items = malloc((nm ? nm : 1) * sizeof *tp->items);
+    tp->sources = calloc(nm ? nm : 1, sizeof *tp->sources);
     if (!tp->key || !tp->items || !tp->sources)
         return AVK_EX_OSERR;
     /* Items, sources, newest, engagement, mass, language. */
@@ -1055,9 +1057,10 @@ static int topic_build(rctx *r, avk_trend_topic *tp, size_t *mem, size_t nm)
         if (t->eng > tp->value[AVK_TREND_ENGAGEMENT])
             tp->value[AVK_TREND_ENGAGEMENT] = t->eng;
         mass += 1 + t->eng;
+        const char *src = t->it->source ? t->it->source : "";
         for (j = 0; j < tp->n_sources && !seen; j++)
-            seen = strcmp(tp->sources[j], t->it->source) == 0;
-        if (!seen && !(tp->sources[tp->n_sources++] = strdup(t->it->source)))
+            seen = tp->sources[j] && strcmp(tp->sources[j], src) == 0;
+        if (!seen && !(tp->sources[tp->n_sources++] = strdup(src)))
             return AVK_EX_OSERR;
         if (t->lang) {
             for (j = 0; j < n_langs; j++)

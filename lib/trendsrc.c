@@ -8,6 +8,7 @@
 #include "trendsrc.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,13 +70,11 @@ static int valid_geo(const char *g)
 
 static char *join2(const char *a, const char *b)
 {
-    size_t na = strlen(a), nb = strlen(b);
-    char *p = malloc(na + nb + 1);
+    size_t n = strlen(a) + strlen(b) + 1;
+    char *p = malloc(n);
 
-    if (p) {
-        memcpy(p, a, na);
-        memcpy(p + na, b, nb + 1);
-    }
+    if (p)
+        snprintf(p, n, "%s%s", a, b);
     return p;
 }
 
@@ -99,6 +98,7 @@ int avk_tsrc_parse(const char *spec, const char *region, avk_tsrc *s,
         s->name = strdup("hn");
         s->arg = strdup("topstories");
     } else if (strncmp(spec, "reddit:", 7) == 0) {
+        arg = spec + 7;
         if (!all_of(arg, ALNUM_, 2, 21))
             return avk_fail(err, AVK_EX_USAGE,
                             "bad subreddit in '%s' (letters, digits, _)", spec);
