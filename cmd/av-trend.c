@@ -53,7 +53,7 @@ typedef struct opts {
     const char *lang, *region, *since, *now;
     double half_life, min_score;
     long long limit, items, fetch_limit;
-    int explain, json, no_store;
+    int explain, json, no_store, no_projects;
 } opts;
 
 typedef struct run {
@@ -285,32 +285,89 @@ static void trend_opts(run *R, avk_trend_opts *t)
         avk_config_num(R->ctx->cfg, "trend.merge_threshold", 0.5);
 }
 
+/* The document for a topic: the stored project with the same topic when
+ * there is one (its other sections kept), else a new one.  New reference
+ * in *out. */
+static int topic_doc(run *R, const avk_trend_topic *tp,
+                     const avk_project_row *rows, size_t n_rows, json_t **out,
+                     int *existing, avk_err *err)
+{
+    const char *lang = tp->lang ? tp->lang : R->o->lang ? R->o->lang : "en";
+    avk_format f;
+    size_t i;
+
+    *out = NULL;
+    *existing = 0;
+    for (i = 0; i < n_rows; i++) {
+        char *text = NULL;
+        int rc;
+
+        if (strcmp(rows[i].topic, tp->phrase) != 0)
+            continue;
+        if ((rc = avk_project_get(R->ctx->store, rows[i].id, &text, err)))
+            return rc;
+        rc = avk_doc_parse(text, strlen(text), 0, out, err);
+        free(text);
+        if (rc)
+            return avk_err_prefix(err, "project %s", rows[i].id);
+        *existing = 1;
+        return 0;
+    }
+    if (avk_format_from_aspect("9:16", &f, err))
+        return err ? err->code : AVK_EX_SOFTWARE;
+    *out = avk_doc_new(NULL, tp->phrase, lang, &f);
+    return *out ? 0 : avk_fail(err, AVK_EX_DATAERR,
+                               "topic '%.80s' is not valid UTF-8", tp->phrase);
+}
+
+/* Print every topic as a document; with a workspace each one also starts
+ * (or refreshes) the project of that topic. */
 static int print_topics(run *R, const avk_trend_result *res,
                         const avk_feed_item *const *items,
-                        const avk_trend_opts *t, avk_err *err)
+                        const avk_trend_opts *t, const char *input_hash,
+                        const char *at, avk_err *err)
 {
-    size_t i;
+    avk_project_row *rows = NULL;
+    size_t i, n_rows = 0;
+    int save = R->ctx->store && !R->o->no_projects;
     int rc = 0;
 
+    if (save && (rc = avk_project_list(R->ctx->store, &rows, &n_rows, err)))
+        return rc;
     for (i = 0; i < res->n_topics && !rc; i++) {
         const avk_trend_topic *tp = &res->topics[i];
-        const char *lang = tp->lang ? tp->lang : R->o->lang ? R->o->lang : "en";
-        avk_format f;
-        json_t *doc, *sec;
+        json_t *doc = NULL, *sec, *stages, *stamp;
+        int existing = 0;
 
-        avk_format_from_aspect("9:16", &f, NULL);
-        doc = avk_doc_new(NULL, tp->phrase, lang, &f);
+        if ((rc = topic_doc(R, tp, save ? rows : NULL, save ? n_rows : 0,
+                            &doc, &existing, err)))
+            break;
+        /* json_object_set_new takes the value even when it fails. */
         sec = avk_trend_section(tp, items, (size_t)R->o->items, t,
                                 R->o->explain);
-        if (!doc || !sec || json_object_set_new(doc, "trend", sec)) {
-            json_decref(doc);
-            if (!doc)
-                json_decref(sec);
-            return avk_fail(err, AVK_EX_OSERR, "out of memory");
+        if (json_object_set_new(doc, "trend", sec) != 0)
+            goto oom;
+        stages = json_object_get(doc, "stages");
+        if (!json_is_object(stages)) {
+            stages = json_object();
+            if (json_object_set_new(doc, "stages", stages) != 0)
+                goto oom;
         }
-        rc = avk_doc_print(doc, err);
+        stamp = json_pack("{s:s, s:s, s:s}", "input", input_hash, "tool",
+                          PROG, "at", at);
+        if (json_object_set_new(stages, "trend", stamp) != 0)
+            goto oom;
+        if (save)
+            rc = avk_doc_save(R->ctx, doc, existing ? NULL : "new", err);
+        if (!rc)
+            rc = avk_doc_print(doc, err);
         json_decref(doc);
+        continue;
+    oom:
+        json_decref(doc);
+        rc = avk_fail(err, AVK_EX_OSERR, "out of memory");
     }
+    avk_project_rows_free(rows, n_rows);
     return rc;
 }
 
@@ -329,11 +386,15 @@ static int cmd_rank(avk_ctx *ctx, opts *o)
     size_t i, j, nf = 0, n_items = 0, n_ok = 0, failed = 0;
     int rc = 0, last_rc = 0;
     char *datadir = NULL, *swdir = NULL;
-    char at[32];
+    char at[32], input_hash[AVK_SHA256_HEX] = "";
+    long long since = 0;
+    avk_sha256 *ih = NULL;
+    avk_buf ostr;
 
     memset(&R, 0, sizeof R);
     memset(&prev, 0, sizeof prev);
     avk_buf_init(&key);
+    avk_buf_init(&ostr);
     R.ctx = ctx;
     R.o = o;
     R.now = o->now ? avk_parse_iso(o->now) : (long long)time(NULL);
@@ -345,6 +406,8 @@ static int cmd_rank(avk_ctx *ctx, opts *o)
         avk_fail(&err, AVK_EX_USAGE, "no --source given");
         return avk_usage_error(ctx, &err, USAGE);
     }
+    if (o->since && parse_since(o->since, R.now, &since, &err))
+        return avk_usage_error(ctx, &err, USAGE);
     srcs = calloc(o->sources.n, sizeof *srcs);
     feeds = calloc(o->sources.n, sizeof *feeds);
     names = calloc(o->sources.n, sizeof *names);
@@ -406,6 +469,13 @@ static int cmd_rank(avk_ctx *ctx, opts *o)
         avk_time_iso(R.now, at);
     else
         avk_now_iso(at);
+    if (!(ih = avk_sha256_new())) {
+        rc = avk_report(&ctx->diag, &err,
+                        avk_fail(&err, AVK_EX_OSERR, "out of memory"));
+        goto out;
+    }
+    avk_sha256_update(ih, PROG " " AVK_VERSION "\n",
+                      strlen(PROG " " AVK_VERSION "\n"));
     for (i = 0; i < nf; i++) {
         char sha[AVK_SHA256_HEX] = "";
         avk_err e = {0, ""};
@@ -429,6 +499,8 @@ static int cmd_rank(avk_ctx *ctx, opts *o)
         avk_debug(&ctx->diag, "'%s': %zu items (%s)", srcs[i].name,
                   fd->n_items, avk_feed_kind_name(fd->kind));
         feeds[i] = fd;
+        avk_sha256_update(ih, srcs[i].name, strlen(srcs[i].name) + 1);
+        avk_sha256_update(ih, sha, strlen(sha) + 1);
         names[n_ok++] = srcs[i].name;
         n_items += fd->n_items;
     }
@@ -473,26 +545,37 @@ static int cmd_rank(avk_ctx *ctx, opts *o)
         goto out;
     }
     t.lang = o->lang;
-    if (o->since && parse_since(o->since, R.now, &t.since, &err)) {
-        rc = avk_usage_error(ctx, &err, USAGE);
-        goto out;
-    }
+    t.since = since;
     t.include = o->include.v;
     t.n_include = o->include.n;
     t.exclude = o->exclude.v;
     t.n_exclude = o->exclude.n;
     t.min_score = o->min_score;
     t.limit = o->limit > 0 ? (size_t)o->limit : 0;
+    /* The stage stamp's input: the sources' bytes and what shapes the
+     * ranking. */
+    avk_buf_printf(&ostr, "lang=%s since=%lld min=%g limit=%lld items=%lld "
+                   "explain=%d half=%g now=%lld weights=%g,%g,%g,%g",
+                   o->lang ? o->lang : "", t.since, o->min_score, o->limit,
+                   o->items, o->explain, t.half_life_hours, R.now,
+                   t.weight[0], t.weight[1], t.weight[2], t.weight[3]);
+    for (i = 0; i < o->include.n; i++)
+        avk_buf_printf(&ostr, " +%s", o->include.v[i]);
+    for (i = 0; i < o->exclude.n; i++)
+        avk_buf_printf(&ostr, " -%s", o->exclude.v[i]);
+    avk_sha256_update(ih, ostr.data ? ostr.data : "", ostr.len);
+    avk_sha256_final(ih, input_hash);
+    ih = NULL;
     if ((rc = avk_trend_rank(items, n_items, prev.v, prev.n, &t, R.sw, &shown,
                              &err)) ||
-        (rc = print_topics(&R, shown, items, &t, &err))) {
+        (rc = print_topics(&R, shown, items, &t, input_hash, at, &err))) {
         rc = avk_report(&ctx->diag, &err, rc);
         goto out;
     }
     avk_info(&ctx->diag, "%zu topic%s from %zu item%s of %zu source%s%s",
              shown->n_topics, shown->n_topics == 1 ? "" : "s", n_items,
              n_items == 1 ? "" : "s", n_ok, n_ok == 1 ? "" : "s",
-             prev.found ? "" : " (no earlier run: velocity 0)");
+             prev.found ? "" : " (no earlier run: velocity steady)");
     rc = failed ? AVK_EX_PARTIAL : 0;
 out:
     avk_trend_result_free(all);
@@ -508,6 +591,8 @@ out:
     free(names);
     free(items);
     avk_buf_release(&key);
+    avk_buf_release(&ostr);
+    avk_sha256_free(ih);
     avk_stopwords_free(R.sw);
     free(swdir);
     free(datadir);
@@ -538,7 +623,7 @@ static void hist_flush(hist *h)
                               "at", h->best.at, "run", (json_int_t)h->best.run_id,
                               "rank", (json_int_t)h->best.rank, "topic",
                               h->best_topic, "score", avk_trend_round6(h->best.score),
-                              "velocity", avk_trend_round6(h->best.velocity),
+                              "growth", avk_trend_round6(h->best.growth),
                               "recency", avk_trend_round6(h->best.recency),
                               "agreement", avk_trend_round6(h->best.agreement),
                               "engagement", avk_trend_round6(h->best.engagement),
@@ -554,9 +639,9 @@ static void hist_flush(hist *h)
     } else {
         if (h->shown == 0)
             printf("%-20s %4s %8s %8s %5s  %s\n", "AT", "RANK", "SCORE",
-                   "VELOCITY", "ITEMS", "TOPIC");
+                   "GROWTH", "ITEMS", "TOPIC");
         printf("%-20s %4lld %8.3f %+8.3f %5lld  %s\n", h->best.at,
-               h->best.rank, h->best.score, h->best.velocity, h->best.items,
+               h->best.rank, h->best.score, h->best.growth, h->best.items,
                h->best_topic);
     }
     fflush(stdout);
@@ -755,6 +840,9 @@ int main(int argc, char **argv)
         {0, "no-store", AVK_OPT_FLAG, NULL,
          "do not read or write the workspace store", &o.no_store, NULL, NULL,
          0},
+        {0, "no-projects", AVK_OPT_FLAG, NULL,
+         "keep snapshots but start no projects in the store", &o.no_projects,
+         NULL, NULL, 0},
         {0, "json", AVK_OPT_FLAG, NULL, "history, sources: JSON Lines output",
          &o.json, NULL, NULL, 0},
         AVK_OPT_END};

@@ -98,7 +98,7 @@ static const char *const migrations[] = {
     "  topic TEXT NOT NULL,"
     "  key TEXT NOT NULL,"
     "  score REAL NOT NULL,"
-    "  velocity REAL NOT NULL, recency REAL NOT NULL,"
+    "  growth REAL NOT NULL, recency REAL NOT NULL,"
     "  agreement REAL NOT NULL, engagement REAL NOT NULL,"
     "  mass REAL NOT NULL,"
     "  items INTEGER NOT NULL,"

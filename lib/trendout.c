@@ -94,11 +94,16 @@ static json_t *explain_json(const avk_trend_topic *t,
         bad |= set_new(c, "part", json_real(part[i]));
         switch (i) {
         case AVK_TREND_VELOCITY:
-            if (t->prev_count >= 0)
+            if (t->prev_count >= 0) {
                 bad |= set_new(c, "previous",
                                json_real(avk_trend_round6(t->prev_count)));
-            else
+                bad |= set_new(c, "growth",
+                               json_real(avk_trend_round6(t->growth)));
+            } else {
                 bad |= set_new(c, "previous", json_null());
+                bad |= set_new(c, "growth", json_null());
+            }
+            bad |= set_new(c, "mass", json_real(avk_trend_round6(t->mass)));
             break;
         case AVK_TREND_RECENCY:
             if (t->newest >= 0) {

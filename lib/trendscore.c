@@ -1085,7 +1085,9 @@ static int topic_build(rctx *r, avk_trend_topic *tp, size_t *mem, size_t nm)
             return AVK_EX_OSERR;
     }
     tp->mass = mass;
-    /* Velocity. */
+    /* Velocity: growth g in [-1, 1] mapped to (g + 1) / 2; neutral 0.5
+     * without a previous snapshot. */
+    tp->value[AVK_TREND_VELOCITY] = 0.5;
     if (o->have_prev) {
         double best_s = 0, prev = 0;
         for (j = 0; j < r->n_prev; j++) {
@@ -1107,8 +1109,8 @@ static int topic_build(rctx *r, avk_trend_topic *tp, size_t *mem, size_t nm)
             }
         }
         tp->prev_count = prev;
-        tp->value[AVK_TREND_VELOCITY] =
-            mass + prev > 0 ? (mass - prev) / (mass + prev) : 0;
+        tp->growth = mass + prev > 0 ? (mass - prev) / (mass + prev) : 0;
+        tp->value[AVK_TREND_VELOCITY] = (tp->growth + 1) / 2;
     }
     /* Recency. */
     if (tp->newest < 0) {

@@ -18,20 +18,22 @@
  *      scored by item frequency x (1 + 0.5 (n-1)), best first, skipping
  *      ones whose words are all inside an earlier keyword.
  *   5. Score = sum of weight_i x value_i over four components:
- *        velocity   (m_now - m_prev) / (m_now + m_prev), in [-1, 1], where
- *                   a topic's mass m is the sum over its items of
- *                   1 + engagement (so both more items and more points,
- *                   comments, traffic or views count as growth) and m_prev
- *                   is the mass of the best-matching topic of the previous
- *                   snapshot (similarity >= match_threshold; 0 when none
- *                   matches); 0 when no previous snapshot is given at all.
+ *        velocity   (g + 1) / 2 with growth g = (m_now - m_prev) /
+ *                   (m_now + m_prev) in [-1, 1], where a topic's mass m is
+ *                   the sum over its items of 1 + engagement (so both more
+ *                   items and more points, comments, traffic or views count
+ *                   as growth) and m_prev is the mass of the best-matching
+ *                   topic of the previous snapshot (similarity >=
+ *                   match_threshold; 0 when none matches: g = 1).  0.5
+ *                   (steady) when no previous snapshot is given at all.
  *        recency    0.5 ^ (age_hours / half_life_hours) of the newest item;
  *                   items without a date count as one half-life old.
  *        agreement  (distinct sources in the topic - 1) /
  *                   (distinct sources in the input - 1); 0 with one source.
  *        engagement max over items of the max over points, comments,
  *                   traffic, views of min(1, log10(1+x) / log10(1+ref)).
- *      Default weights 0.30, 0.25, 0.20, 0.25 (they sum to 1).  The parts
+ *      Every value is in [0, 1] and the default weights 0.30, 0.25, 0.20,
+ *      0.25 sum to 1, so the score is in [0, 1] too.  The parts
  *      reported by --explain are exactly the weighted terms, so they sum to
  *      the score.
  *   6. Filter topics (include/exclude words, min_score), sort by score
@@ -113,6 +115,7 @@ typedef struct avk_trend_topic {
                                          store it as the count for the next
                                          snapshot's velocity */
     double prev_count;                /* -1 when no previous snapshot */
+    double growth;                    /* g above; 0 without one */
     char **keywords;
     size_t n_keywords;
     char **sources;                   /* distinct, sorted */

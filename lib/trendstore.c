@@ -141,7 +141,7 @@ static int run_tx(avk_store *s, void *ud, avk_err *err)
         return rc;
     rc = avk_stmt_prepare(s,
                           "INSERT INTO trend_topics (run_id, rank, topic, key, "
-                          "score, velocity, recency, agreement, engagement, "
+                          "score, growth, recency, agreement, engagement, "
                           "mass, items, sources) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                           &st, err);
     if (rc)
@@ -159,7 +159,7 @@ static int run_tx(avk_store *s, void *ud, avk_err *err)
         avk_stmt_bind_text(st, 3, t->phrase);
         avk_stmt_bind_text(st, 4, t->key);
         avk_stmt_bind_double(st, 5, t->score);
-        avk_stmt_bind_double(st, 6, t->value[AVK_TREND_VELOCITY]);
+        avk_stmt_bind_double(st, 6, t->growth);
         avk_stmt_bind_double(st, 7, t->value[AVK_TREND_RECENCY]);
         avk_stmt_bind_double(st, 8, t->value[AVK_TREND_AGREEMENT]);
         avk_stmt_bind_double(st, 9, t->value[AVK_TREND_ENGAGEMENT]);
@@ -275,7 +275,7 @@ int avk_tstore_each_topic(avk_store *s, avk_tstore_topic_fn fn, void *ud,
 
     rc = avk_stmt_prepare(s,
                           "SELECT r.id, r.at, r.sources, t.rank, t.topic, "
-                          "t.key, t.sources, t.score, t.velocity, t.recency, "
+                          "t.key, t.sources, t.score, t.growth, t.recency, "
                           "t.agreement, t.engagement, t.mass, t.items "
                           "FROM trend_topics t JOIN trend_runs r "
                           "ON r.id = t.run_id ORDER BY r.id, t.rank",
@@ -294,7 +294,7 @@ int avk_tstore_each_topic(avk_store *s, avk_tstore_topic_fn fn, void *ud,
         row.key = avk_stmt_text(st, 5);
         row.sources = avk_stmt_text(st, 6);
         row.score = avk_stmt_double(st, 7);
-        row.velocity = avk_stmt_double(st, 8);
+        row.growth = avk_stmt_double(st, 8);
         row.recency = avk_stmt_double(st, 9);
         row.agreement = avk_stmt_double(st, 10);
         row.engagement = avk_stmt_double(st, 11);

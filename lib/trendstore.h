@@ -10,8 +10,10 @@
  *   trend_runs(id PK, at, sources)  one ranking; sources is the sorted,
  *       comma-separated list of source names ranked together;
  *   trend_topics(run_id -> trend_runs ON DELETE CASCADE, rank, topic, key,
- *       score, velocity, recency, agreement, engagement, mass, items,
- *       sources; PK (run_id, rank)).
+ *       score, growth, recency, agreement, engagement, mass, items,
+ *       sources; PK (run_id, rank)); growth is the topic's growth against
+ *       the run before (trendscore.h), the others are the raw component
+ *       values, mass what the next run's velocity compares with.
  *
  * What always holds: a snapshot and its items are written in one
  * transaction, and a run and its topics in another, so a failure leaves
@@ -59,7 +61,7 @@ typedef struct avk_tstore_topic_row {
     const char *run_sources;
     long long rank;
     const char *topic, *key, *sources;
-    double score, velocity, recency, agreement, engagement, mass;
+    double score, growth, recency, agreement, engagement, mass;
     long long items;
 } avk_tstore_topic_row;
 typedef int (*avk_tstore_topic_fn)(const avk_tstore_topic_row *row, void *ud);

@@ -79,19 +79,30 @@ run av-trend --now 2026-11-25T14:00:00Z -s trends.xml -n 0 --explain
 is "$rc" 0 "second reading (the feed has changed)"
 printf '%s\n' "$out" > t2.jsonl
 is "$(py t2.jsonl 'L[0]["topic"]')" "moon water ice" "growing topic first"
-is "$(py t2.jsonl 'L[0]["trend"]["explain"]["velocity"]["value"] > 0.2')" True "growing topic: positive velocity"
-is "$(py t2.jsonl '[d["trend"]["explain"]["velocity"]["value"] < 0 for d in L if d["topic"]=="championship final"]')" "[True]" "shrinking topic: negative velocity"
+is "$(py t2.jsonl 'L[0]["trend"]["explain"]["velocity"]["growth"] > 0.2 and L[0]["trend"]["explain"]["velocity"]["value"] > 0.6')" True "growing topic: positive growth, high velocity"
+is "$(py t2.jsonl '[d["trend"]["explain"]["velocity"]["growth"] < 0 for d in L if d["topic"]=="championship final"]')" "[True]" "shrinking topic: negative growth"
+is "$(py t2.jsonl 'all(0 <= d["trend"]["score"] <= 1 for d in L)')" True "scores in [0, 1]"
 is "$(py t2.jsonl 'len(L[0]["trend"]["items"])')" 2 "'lunar rover' search merged into it"
 is "$(sqlite3 .av/store.db 'SELECT count(*) FROM trend_snapshots WHERE source="trends.xml"')" 2 "two snapshots stored"
 is "$(sqlite3 .av/store.db 'SELECT group_concat(items) FROM trend_snapshots ORDER BY id')" "4,5" "snapshot item counts"
 is "$(sqlite3 .av/store.db 'SELECT count(*) FROM trend_items')" 9 "items stored"
 is "$(sqlite3 .av/store.db 'SELECT count(*) FROM trend_runs')" 2 "two runs stored"
+is "$(sqlite3 .av/store.db "SELECT count(*) FROM projects WHERE topic='moon water ice'")" 1 "a topic seen twice is one project"
+is "$(sqlite3 .av/store.db "SELECT count(*) FROM projects")" 4 "each topic started a project"
+mid=$(py t2.jsonl 'L[0]["id"]')
+run av-project show "$mid"
+printf '%s\n' "$out" > p.jsonl
+is "$(py p.jsonl 'L[0]["trend"]["topic"]+" "+L[0]["stages"]["trend"]["tool"]')" "moon water ice av-trend" "stored project has the trend section and stage stamp"
+is "$(py p.jsonl 'len(L[0]["stages"]["trend"]["input"])')" 64 "stamp input is a SHA-256"
+run av-trend --now 2026-11-25T14:00:00Z -s trends.xml -n 1 --no-projects --include zzz
+is "$(sqlite3 .av/store.db "SELECT count(*) FROM projects")" 4 "--no-projects starts none"
+is "$(sqlite3 .av/store.db "SELECT count(*) FROM trend_runs")" 3 "but the run is kept"
 run av-trend history "water ice"
 is "$rc" 0 "history"
-is "$(printf '%s\n' "$out" | grep -c 'moon water ice')" 2 "history: one line per run"
+is "$(printf '%s\n' "$out" | grep -c 'moon water ice')" 3 "history: one line per run"
 run av-trend history "water ice" --json
 printf '%s\n' "$out" > h.jsonl
-is "$(py h.jsonl '[d["at"] for d in L]')" "['2026-11-25T12:00:00Z', '2026-11-25T14:00:00Z']" "history --json: times of both runs"
+is "$(py h.jsonl '[d["at"] for d in L]')" "['2026-11-25T12:00:00Z', '2026-11-25T14:00:00Z', '2026-11-25T14:00:00Z']" "history --json: times of the runs"
 run av-trend history "no such thing"
 is "$rc" 66 "history with no match: 66"
 run av-trend --now $NOW -s trends.xml -s broken.xml -n 1
@@ -102,7 +113,7 @@ is "$rc" 0 "sources"
 like "$out" "trends.xml" "sources lists the feed"
 run av-trend sources --json
 printf '%s\n' "$out" > s.jsonl
-is "$(py s.jsonl '[(d["snapshots"], d["kind"]) for d in L if d["source"]=="trends.xml"]')" "[(3, 'gtrends')]" "sources --json: snapshot count and kind"
+is "$(py s.jsonl '[(d["snapshots"], d["kind"]) for d in L if d["source"]=="trends.xml"]')" "[(4, 'gtrends')]" "sources --json: snapshot count and kind"
 
 # --- network sources through a fake server (when built with lib/http) ---
 run av-trend --no-store -s http://127.0.0.1:9/feed
@@ -127,7 +138,7 @@ is "$rc" 0 "first fetch of gtrends:US"
 run av-trend --now 2026-11-25T14:00:00Z -s gtrends -n 0 --explain
 is "$rc" 0 "second fetch (the server's feed has changed)"
 printf '%s\n' "$out" > n2.jsonl
-is "$(py n2.jsonl 'L[0]["topic"]+" "+str(L[0]["trend"]["explain"]["velocity"]["value"] > 0.2)')" "moon water ice True" "velocity across two fetches"
+is "$(py n2.jsonl 'L[0]["topic"]+" "+str(L[0]["trend"]["explain"]["velocity"]["growth"] > 0.2)')" "moon water ice True" "velocity across two fetches"
 is "$(sqlite3 .av/store.db 'SELECT count(*) FROM trend_snapshots WHERE source="gtrends:US"')" 2 "two snapshots of gtrends:US"
 like "$(grep trending requests.log | head -1)" "geo=US" "region in the request"
 

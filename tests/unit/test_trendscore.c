@@ -174,7 +174,8 @@ static void test_ranking(const avk_stopwords *sw)
                    strncmp(moon->keywords[i], "the ", 4) != 0,
                "keyword '%s' does not start with a stop word", moon->keywords[i]);
         is_int(moon->prev_count, -1, "no previous snapshot: prev_count -1");
-        ok(moon->value[AVK_TREND_VELOCITY] == 0, "no previous snapshot: velocity 0");
+        ok(moon->value[AVK_TREND_VELOCITY] == 0.5 && moon->growth == 0,
+           "no previous snapshot: velocity 0.5 (steady)");
         ok(fabs(moon->value[AVK_TREND_AGREEMENT] - 0.8) < 1e-12, "agreement (5-1)/(6-1)");
         ok(find(r, "drill") != NULL, "a related but different headline stays apart");
         for (i = 1; i < moon->n_items; i++)
@@ -265,7 +266,7 @@ static void test_velocity(const avk_stopwords *sw)
         goto out;
     dump(r1);
     for (i = 0; i < r1->n_topics; i++)
-        ok(r1->topics[i].value[AVK_TREND_VELOCITY] == 1.0,
+        ok(r1->topics[i].value[AVK_TREND_VELOCITY] == 1.0 && r1->topics[i].growth == 1.0,
            "empty previous snapshot: velocity 1 for '%s'", r1->topics[i].phrase);
     for (i = 0; i < r1->n_topics && np < 64; i++) {
         prev[np].key = r1->topics[i].key;
@@ -284,14 +285,17 @@ static void test_velocity(const avk_stopwords *sw)
     for (i = 0; i < r2->n_topics; i++)
         if (strstr(r2->topics[i].phrase, "interest"))
             fresh = &r2->topics[i];
-    ok(m && m->value[AVK_TREND_VELOCITY] > 0.2,
-       "growing topic (traffic up, second search merged) has positive velocity (%.3f)",
-       m ? m->value[AVK_TREND_VELOCITY] : 0);
+    ok(m && m->growth > 0.2 && m->value[AVK_TREND_VELOCITY] > 0.6,
+       "growing topic (traffic up, second search merged) has positive growth (%.3f)",
+       m ? m->growth : 0);
     ok(m && m->n_items == 2, "'lunar rover' search merged with 'moon water ice' via its news");
-    ok(c && c->value[AVK_TREND_VELOCITY] < 0,
-       "shrinking topic has negative velocity (%.3f)", c ? c->value[AVK_TREND_VELOCITY] : 0);
-    ok(fresh && fabs(fresh->value[AVK_TREND_VELOCITY]) < 1e-9,
-       "unchanged topic has zero velocity");
+    ok(c && c->growth < 0 && c->value[AVK_TREND_VELOCITY] < 0.5,
+       "shrinking topic has negative growth (%.3f)", c ? c->growth : 0);
+    ok(fresh && fabs(fresh->growth) < 1e-9 && fabs(fresh->value[AVK_TREND_VELOCITY] - 0.5) < 1e-9,
+       "unchanged topic: growth 0, velocity 0.5");
+    for (i = 0; i < r2->n_topics; i++)
+        ok(r2->topics[i].score >= 0 && r2->topics[i].score <= 1,
+           "score in [0, 1] (%.3f)", r2->topics[i].score);
     ok(m && m == &r2->topics[0], "growing topic ranks first");
 out:
     avk_trend_result_free(r1);
