@@ -127,6 +127,30 @@ static void test_rss(void)
     avk_feed_free(f);
 }
 
+static void test_rdf(void)
+{
+    avk_err err;
+    avk_feed *f = parse_str(
+        "rdf",
+        "<?xml version=\"1.0\"?><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" "
+        "xmlns=\"http://purl.org/rss/1.0/\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">"
+        "<channel><title>Old style</title><dc:language>de-DE</dc:language></channel>"
+        "<item><title>Erste  Meldung</title><link>https://x.example/1</link>"
+        "<dc:date>2026-11-25T08:00:00+00:00</dc:date><description>Text &amp;amp; mehr</description>"
+        "<media:title xmlns:media=\"http://search.yahoo.com/mrss/\">not this</media:title></item>"
+        "</rdf:RDF>",
+        AVK_FEED_AUTO, &err);
+
+    ok(f && f->n_items == 1, "RSS 1.0 (RDF) items are siblings of the channel");
+    if (f && f->n_items == 1) {
+        is_str(f->items[0].title, "Erste Meldung", "RDF title, whitespace collapsed");
+        is_str(f->items[0].lang, "de", "dc:language");
+        is_int(f->items[0].published, 1795593600, "dc:date");
+        is_str(f->items[0].summary, "Text & mehr", "double-escaped entity decoded once more");
+    }
+    avk_feed_free(f);
+}
+
 static void test_atom(void)
 {
     avk_feed *f = parse_example("tech-notes.atom", AVK_FEED_AUTO);
@@ -383,6 +407,7 @@ int main(void)
     test_text();
     test_numbers();
     test_rss();
+    test_rdf();
     test_atom();
     test_gtrends();
     test_json();
