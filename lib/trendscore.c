@@ -873,10 +873,11 @@ static int cmp_kscore(const void *a, const void *b)
     return strcmp(x->text, y->text);
 }
 
-/* Are all words of s among the words of t? */
-static int words_inside(const char *s, const char *t)
+/* How many words of s are among the words of t? */
+static int words_common(const char *s, const char *t)
 {
     char w[256];
+    int common = 0;
 
     if (!s || !t)
         return 0;
@@ -886,7 +887,7 @@ static int words_inside(const char *s, const char *t)
         int found = 0;
 
         if (n >= sizeof w)
-            return 0;
+            return common;
         memcpy(w, s, n);
         w[n] = '\0';
         while (*p) {
@@ -899,13 +900,21 @@ static int words_inside(const char *s, const char *t)
             while (*p == ' ')
                 p++;
         }
-        if (!found)
-            return 0;
+        common += found;
         s += n;
         while (*s == ' ')
             s++;
     }
-    return 1;
+    return common;
+}
+
+static int word_count(const char *s)
+{
+    int n = 1;
+
+    for (; *s; s++)
+        n += *s == ' ';
+    return n;
 }
 
 static int topic_keywords(avk_trend_topic *tp, titem *ti, const size_t *mem,
@@ -961,10 +970,13 @@ static int topic_keywords(avk_trend_topic *tp, titem *ti, const size_t *mem,
         goto out;
     }
     for (i = 0; i < nks && tp->n_keywords < max; i++) {
-        int dup = 0;
-        for (j = 0; j < tp->n_keywords && !dup; j++)
-            dup = words_inside(ks[i].text, tp->keywords[j]) ||
-                  words_inside(tp->keywords[j], ks[i].text);
+        int dup = 0, nw = word_count(ks[i].text);
+        /* Redundant: all its words already chosen in one keyword, or two
+         * or more shared with one. */
+        for (j = 0; j < tp->n_keywords && !dup; j++) {
+            int c = words_common(ks[i].text, tp->keywords[j]);
+            dup = c == nw || c >= 2 || c == word_count(tp->keywords[j]);
+        }
         if (dup)
             continue;
         if (!(tp->keywords[tp->n_keywords] = strdup(ks[i].text))) {

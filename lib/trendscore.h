@@ -16,7 +16,8 @@
  *      removed; keywords = 1-3 word n-grams of titles (weight 2) and
  *      summaries (weight 1) that neither start nor end with a stop word,
  *      scored by item frequency x (1 + 0.5 (n-1)), best first, skipping
- *      ones whose words are all inside an earlier keyword.
+ *      ones that contain or lie inside an earlier keyword or share two
+ *      words with one.
  *   5. Score = sum of weight_i x value_i over four components:
  *        velocity   (g + 1) / 2 with growth g = (m_now - m_prev) /
  *                   (m_now + m_prev) in [-1, 1], where a topic's mass m is
