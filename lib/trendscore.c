@@ -912,7 +912,7 @@ static int word_count(const char *s)
 {
     int n = 1;
 
-    for (; *s; s++)
+    for (; s && *s; s++)
         n += *s == ' ';
     return n;
 }
