@@ -62,6 +62,7 @@ typedef struct run {
     avk_tsrc_cfg cfg;
 #if HAVE_HTTP
     avk_http_opts http;
+    avk_http_session *session; /* one connection cache for the run */
 #endif
     int http_ready;
     avk_stopwords *sw;
@@ -110,6 +111,10 @@ static int http_get(run *R, const char *url, const char *accept,
         if ((rc = avk_http_global_init(err)))
             return rc;
         R->http_ready = 1;
+        /* Hacker News is one request per story: reuse the connection. */
+        if (!(R->session = avk_http_session_new()))
+            return avk_fail(err, AVK_EX_OSERR, "out of memory");
+        R->http.session = R->session;
     }
     rc = avk_http_req_init(&q, "GET", url);
     if (!rc)
@@ -141,7 +146,7 @@ static int http_setup(run *R, avk_ctx *ctx, avk_err *err)
     R->http.user_agent = avk_config_str(ctx->cfg, "trend.user_agent",
                                         "unix:av-trend:" AVK_VERSION
                                         " (by /u/av_toolkit)");
-    if ((rc = avk_http_opts_env(&R->http, err)))
+    if ((rc = avk_http_opts_config(&R->http, ctx->cfg, err)))
         return rc;
     if (ctx->verbose) {
         R->http.log = avk_diag_log_cb;
@@ -152,6 +157,8 @@ static int http_setup(run *R, avk_ctx *ctx, avk_err *err)
 
 static void http_done(run *R)
 {
+    avk_http_session_free(R->session);
+    R->session = NULL;
     if (R->http_ready)
         avk_http_global_cleanup();
 }
