@@ -25,18 +25,8 @@
 #include "feed.h"
 #include "fsutil.h"
 #include "hash.h"
-#include "paths.h"
-/* Network sources need the shared HTTP client (lib/http); a build without
- * it reads files only and says so for anything else. */
-#if defined(__has_include)
-#if __has_include("http.h")
 #include "http.h"
-#define HAVE_HTTP 1
-#endif
-#endif
-#ifndef HAVE_HTTP
-#define HAVE_HTTP 0
-#endif
+#include "paths.h"
 #include "trendout.h"
 #include "trendscore.h"
 #include "trendsrc.h"
@@ -60,10 +50,8 @@ typedef struct run {
     avk_ctx *ctx;
     opts *o;
     avk_tsrc_cfg cfg;
-#if HAVE_HTTP
     avk_http_opts http;
     avk_http_session *session; /* one connection cache for the run */
-#endif
     int http_ready;
     avk_stopwords *sw;
     long long now;
@@ -99,7 +87,6 @@ static int parse_since(const char *s, long long now, long long *out,
 
 /* ---- fetching ---- */
 
-#if HAVE_HTTP
 static int http_get(run *R, const char *url, const char *accept,
                     avk_buf *body, avk_err *err)
 {
@@ -162,27 +149,6 @@ static void http_done(run *R)
     if (R->http_ready)
         avk_http_global_cleanup();
 }
-#else
-static int http_get(run *R, const char *url, const char *accept,
-                    avk_buf *body, avk_err *err)
-{
-    (void)R, (void)url, (void)accept, (void)body;
-    return avk_fail(err, AVK_EX_UNAVAILABLE,
-                    "network sources are not available in this build "
-                    "(no HTTP client); use recorded files");
-}
-
-static int http_setup(run *R, avk_ctx *ctx, avk_err *err)
-{
-    (void)R, (void)ctx, (void)err;
-    return 0;
-}
-
-static void http_done(run *R)
-{
-    (void)R;
-}
-#endif
 
 #define ACCEPT_FEED                                                        \
     "application/rss+xml, application/atom+xml, application/xml;q=0.9, "   \

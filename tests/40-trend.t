@@ -115,14 +115,7 @@ run av-trend sources --json
 printf '%s\n' "$out" > s.jsonl
 is "$(py s.jsonl '[(d["snapshots"], d["kind"]) for d in L if d["source"]=="trends.xml"]')" "[(4, 'gtrends')]" "sources --json: snapshot count and kind"
 
-# --- network sources through a fake server (when built with lib/http) ---
-run av-trend --no-store -s http://127.0.0.1:9/feed
-case $err in
-*"not available in this build"*)
-    ok 0 "# skip network sources: this build has no HTTP client"
-    done_testing
-    exit $? ;;
-esac
+# --- network sources through a fake server ---
 python3 "$AVK_TOP/tests/fakes/trend_server.py" --dir "$F" --port-file port \
     --log requests.log --timeout 60 &
 srv=$!
