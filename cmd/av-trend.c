@@ -236,6 +236,30 @@ out:
 
 /* ---- ranking ---- */
 
+/* Stop words from DATADIR/stopwords.  A missing list is a warning, not an
+ * error: ranking still works, only keywords and merging get noisier. */
+static int load_stopwords(avk_ctx *ctx, avk_stopwords **out, avk_err *err)
+{
+    char *datadir = avk_datadir();
+    char *dir = datadir ? avk_path_join(datadir, "stopwords") : NULL;
+    int rc;
+
+    *out = NULL;
+    if (!dir) {
+        free(datadir);
+        return avk_fail(err, AVK_EX_OSERR, "out of memory");
+    }
+    rc = avk_stopwords_load(dir, "en,es,de,fr", out, err);
+    if (rc == AVK_EX_CONFIG) {
+        avk_warn(&ctx->diag, "%s; going on without stop words", err->msg);
+        avk_err_clear(err);
+        rc = 0;
+    }
+    free(dir);
+    free(datadir);
+    return rc;
+}
+
 static int cmp_strp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -358,7 +382,6 @@ static int cmd_rank(avk_ctx *ctx, opts *o)
     avk_trend_result *all = NULL, *shown = NULL;
     size_t i, j, nf = 0, n_items = 0, n_ok = 0, failed = 0;
     int rc = 0, last_rc = 0;
-    char *datadir = NULL, *swdir = NULL;
     char at[32], input_hash[AVK_SHA256_HEX] = "";
     long long since = 0;
     avk_sha256 *ih = NULL;
@@ -424,14 +447,7 @@ static int cmd_rank(avk_ctx *ctx, opts *o)
         rc = avk_report(&ctx->diag, &err, rc);
         goto out;
     }
-    datadir = avk_datadir();
-    swdir = datadir ? avk_path_join(datadir, "stopwords") : NULL;
-    if (!swdir) {
-        rc = avk_report(&ctx->diag, &err,
-                        avk_fail(&err, AVK_EX_OSERR, "out of memory"));
-        goto out;
-    }
-    if (avk_stopwords_load(swdir, "en,es,de,fr", &R.sw, &err)) {
+    if (load_stopwords(ctx, &R.sw, &err)) {
         rc = avk_report(&ctx->diag, &err, err.code);
         goto out;
     }
@@ -567,8 +583,6 @@ out:
     avk_buf_release(&ostr);
     avk_sha256_free(ih);
     avk_stopwords_free(R.sw);
-    free(swdir);
-    free(datadir);
     http_done(&R);
     return rc;
 }
@@ -663,7 +677,6 @@ static int cmd_history(avk_ctx *ctx, opts *o, const avk_args *a)
 {
     avk_err err = {0, ""};
     hist h;
-    char *datadir = NULL, *swdir = NULL;
     avk_stopwords *sw = NULL;
     int rc;
 
@@ -673,13 +686,8 @@ static int cmd_history(avk_ctx *ctx, opts *o, const avk_args *a)
     }
     if ((rc = open_store_or_fail(ctx, &err)))
         return avk_report(&ctx->diag, &err, rc);
-    datadir = avk_datadir();
-    swdir = datadir ? avk_path_join(datadir, "stopwords") : NULL;
-    if (swdir && (rc = avk_stopwords_load(swdir, "en,es,de,fr", &sw, &err))) {
-        free(swdir);
-        free(datadir);
-        return avk_report(&ctx->diag, &err, rc);
-    }
+    if (load_stopwords(ctx, &sw, &err))
+        return avk_report(&ctx->diag, &err, err.code);
     memset(&h, 0, sizeof h);
     h.query = a->v[0];
     h.sw = sw;
@@ -693,8 +701,6 @@ static int cmd_history(avk_ctx *ctx, opts *o, const avk_args *a)
     free(h.best_topic);
     free(h.best_sources);
     avk_stopwords_free(sw);
-    free(swdir);
-    free(datadir);
     if (rc)
         return avk_report(&ctx->diag, &err, rc);
     if (h.oom)

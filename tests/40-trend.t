@@ -51,6 +51,10 @@ is "$(py since.jsonl 'any("Marathon" in d["topic"] for d in L)')" False "--since
 run av-trend --now $NOW $all --since yesterday
 is "$rc" 64 "bad --since is a usage error"
 
+run env AV_DATADIR="$T/nowhere" av-trend --now $NOW -s "$F/news-daily.rss" -n 1
+is "$rc" 0 "no stop-word lists: still ranks"
+like "$err" "without stop words" "and warns"
+
 # --- failures ---
 printf '<rss><channel><item><title>Broken' > broken.xml
 printf '<html><body>Service Unavailable</body></html>' > page.html
