@@ -1275,6 +1275,13 @@ static const struct gent *glyph_get(avk_fonts *f, int face, uint32_t gid,
 
 /* ---------- drawing ---------- */
 
+/* a * b / 255, rounded, exact for a, b <= 255. */
+static inline unsigned mul255(unsigned a, unsigned b)
+{
+    unsigned t = a * b + 128;
+    return (t + (t >> 8)) >> 8;
+}
+
 static void draw_mask(avk_image *dst, const struct gent *e, int ox, int oy,
                       uint32_t color)
 {
@@ -1283,9 +1290,9 @@ static void draw_mask(avk_image *dst, const struct gent *e, int ox, int oy,
 
     if (!ca)
         return;
-    pr = (((color >> 24) & 255) * ca + 127) / 255;
-    pg = (((color >> 16) & 255) * ca + 127) / 255;
-    pb = (((color >> 8) & 255) * ca + 127) / 255;
+    pr = mul255((color >> 24) & 255, ca);
+    pg = mul255((color >> 16) & 255, ca);
+    pb = mul255((color >> 8) & 255, ca);
     x0 = ox < 0 ? -ox : 0;
     y0 = oy < 0 ? -oy : 0;
     x1 = e->w;
@@ -1296,13 +1303,14 @@ static void draw_mask(avk_image *dst, const struct gent *e, int ox, int oy,
         y1 = dst->h - oy;
     for (y = y0; y < y1; y++) {
         const uint8_t *m = e->data + (size_t)y * e->w;
-        uint8_t *d = dst->px + (size_t)(oy + y) * dst->stride + 4 * (size_t)ox;
+        uint8_t *d = dst->px + (size_t)(oy + y) * dst->stride +
+                     4 * (size_t)(ox + x0);
         for (x = x0; x < x1; x++) {
-            unsigned cov = m[x], sa, inv;
+            unsigned cov = m[x], inv;
             uint8_t *p;
             if (!cov)
                 continue;
-            p = d + 4 * x;
+            p = d + 4 * (size_t)(x - x0);
             if (cov == 255 && ca == 255) {
                 p[0] = (uint8_t)pr;
                 p[1] = (uint8_t)pg;
@@ -1310,12 +1318,11 @@ static void draw_mask(avk_image *dst, const struct gent *e, int ox, int oy,
                 p[3] = 255;
                 continue;
             }
-            sa = (ca * cov + 127) / 255;
-            inv = 255 - sa;
-            p[0] = (uint8_t)((pr * cov + 127) / 255 + (p[0] * inv + 127) / 255);
-            p[1] = (uint8_t)((pg * cov + 127) / 255 + (p[1] * inv + 127) / 255);
-            p[2] = (uint8_t)((pb * cov + 127) / 255 + (p[2] * inv + 127) / 255);
-            p[3] = (uint8_t)(sa + (p[3] * inv + 127) / 255);
+            inv = 255 - mul255(ca, cov);
+            p[0] = (uint8_t)(mul255(pr, cov) + mul255(p[0], inv));
+            p[1] = (uint8_t)(mul255(pg, cov) + mul255(p[1], inv));
+            p[2] = (uint8_t)(mul255(pb, cov) + mul255(p[2], inv));
+            p[3] = (uint8_t)(mul255(ca, cov) + mul255(p[3], inv));
         }
     }
 }
@@ -1340,10 +1347,11 @@ static void draw_color(avk_image *dst, const struct gent *e, int ox, int oy,
         y1 = dst->h - oy;
     for (y = y0; y < y1; y++) {
         const uint8_t *s = e->data + (size_t)y * e->w * 4;
-        uint8_t *d = dst->px + (size_t)(oy + y) * dst->stride + 4 * (size_t)ox;
+        uint8_t *d = dst->px + (size_t)(oy + y) * dst->stride +
+                     4 * (size_t)(ox + x0);
         for (x = x0; x < x1; x++) {
             const uint8_t *sp = s + 4 * x;
-            uint8_t *p = d + 4 * x;
+            uint8_t *p = d + 4 * (size_t)(x - x0);
             unsigned sa = (sp[3] * ca + 127) / 255, inv, c;
             if (!sa)
                 continue;

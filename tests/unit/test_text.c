@@ -229,6 +229,9 @@ static void test_spans(void)
                 opaque += a.px[(size_t)y * a.stride + 4 * x + 3] == 255;
         ok(opaque > 200, "text is drawn");
     }
+    is_int(avk_text_draw(&a, l, -25, -12, &sp, 1), 0, "draw clipped top-left");
+    is_int(avk_text_draw(&a, l, 380, 60, NULL, 0), 0, "draw clipped bottom-right");
+    is_int(avk_text_draw(&a, l, -5000, 5000, NULL, 0), 0, "draw far outside");
     avk_image_release(&a);
     avk_image_release(&b);
     avk_text_layout_free(l);
