@@ -696,6 +696,26 @@ void avk_image_blend(avk_image *dst, const avk_image *src, int x, int y,
     }
 }
 
+/* Codecs that are usually a single picture. */
+static int image_codec(enum AVCodecID id)
+{
+    switch (id) {
+    case AV_CODEC_ID_PNG:
+    case AV_CODEC_ID_MJPEG:
+    case AV_CODEC_ID_WEBP:
+    case AV_CODEC_ID_BMP:
+    case AV_CODEC_ID_GIF:
+    case AV_CODEC_ID_TIFF:
+    case AV_CODEC_ID_JPEG2000:
+    case AV_CODEC_ID_PPM:
+    case AV_CODEC_ID_PGM:
+    case AV_CODEC_ID_TARGA:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 static void copy_name(char *dst, size_t n, const char *src)
 {
     dst[0] = '\0';
@@ -752,7 +772,9 @@ int avk_media_probe(const char *path, avk_media_info *info, avk_err *err)
         copy_name(info->vcodec, sizeof info->vcodec, avcodec_get_name(p->codec_id));
         still = (nl > 5 && strcmp(n + nl - 5, "_pipe") == 0) ||
                 strcmp(n, "image2") == 0 ||
-                (f->streams[vi]->nb_frames == 1 && ai < 0);
+                (f->streams[vi]->nb_frames == 1 && ai < 0) ||
+                (image_codec(p->codec_id) && ai < 0 &&
+                 (f->duration == AV_NOPTS_VALUE || f->duration <= 0));
     }
     if (ai >= 0)
         copy_name(info->acodec, sizeof info->acodec,

@@ -557,7 +557,7 @@ int avk_procart_render(const avk_procart_opts *o, avk_image *out, avk_err *err)
                     m * 0.012, lc, a * 0.09f, 0.1);
         } else if (motif == 2) { /* halftone dots */
             dots(&cv, m * rrange(&rng, 0.045, 0.07), rrange(&rng, 0, 1),
-                 rrange(&rng, 0, 0.3), lc, a * 0.22f);
+                 rrange(&rng, 0, 0.3), lc, a * 0.15f);
         } else { /* a large disc with two small companions */
             double cx = rrange(&rng, 0.2, 0.8) * W, cy = rrange(&rng, 0.1, 0.45) * H;
             double r = m * rrange(&rng, 0.18, 0.3);
@@ -579,7 +579,7 @@ int avk_procart_render(const avk_procart_opts *o, avk_image *out, avk_err *err)
         if ((rc = title_card(o, fonts, pal, &cv, &rng, &title, &tx, &ty, err)))
             goto fail;
     }
-    finish(&cv, base ^ (uint64_t)o->scene, 0.035, pal->light ? 0.5 : 0.6,
+    finish(&cv, base ^ (uint64_t)o->scene, 0.035, pal->light ? 0.45 : 0.5,
            pal->light ? lerp(col(pal->c[0]), col(pal->c[4]), 0.35f)
                       : lerp(col(pal->c[0]), col(0), 0.45f), out);
     if (title && (rc = avk_text_draw(out, title, tx, ty, NULL, 0))) {

@@ -150,6 +150,36 @@ static void test_files(void)
     ok(mi.kind == AVK_MEDIA_IMAGE && strcmp(mi.vcodec, "mjpeg") == 0,
        "jpeg probed as an mjpeg image");
 
+    {
+        /* 0.5 s of 8 kHz mono 16-bit silence as a WAV file */
+        unsigned char wav[44 + 8000];
+        unsigned data = 8000;
+        memset(wav, 0, sizeof wav);
+        memcpy(wav, "RIFF", 4);
+        wav[4] = (uint8_t)((36 + data) & 255);
+        wav[5] = (uint8_t)((36 + data) >> 8);
+        memcpy(wav + 8, "WAVEfmt ", 8);
+        wav[16] = 16;
+        wav[20] = 1;         /* PCM */
+        wav[22] = 1;         /* mono */
+        wav[24] = 0x40;      /* 8000 Hz */
+        wav[25] = 0x1f;
+        wav[28] = 0x80;      /* 16000 bytes/s */
+        wav[29] = 0x3e;
+        wav[32] = 2;
+        wav[34] = 16;
+        memcpy(wav + 36, "data", 4);
+        wav[40] = (uint8_t)(data & 255);
+        wav[41] = (uint8_t)(data >> 8);
+        snprintf(odd, sizeof odd, "%s/tone.wav", dir);
+        avk_write_file_atomic(odd, wav, sizeof wav, 0644, NULL);
+        is_int(avk_media_probe(odd, &mi, &err), 0, "probe wav");
+        is_str(avk_media_kind_name(mi.kind), "audio", "wav is audio");
+        ok(mi.duration > 0.45 && mi.duration < 0.55, "wav duration %.3f", mi.duration);
+        is_str(mi.acodec, "pcm_s16le", "audio codec name");
+        ok(mi.vcodec[0] == 0 && mi.width == 0, "no video in a wav");
+        ok(avk_image_load(odd, &b, &err) == AVK_EX_DATAERR, "a wav is not an image");
+    }
     snprintf(bad, sizeof bad, "%s/bad.png", dir);
     avk_write_file_atomic(bad, "\x89PNG\r\n\x1a\ngarbage garbage garbage", 31,
                           0644, NULL);
