@@ -518,17 +518,17 @@ int avk_image_save_png(const char *path, const avk_image *im, avk_err *err)
     return rc;
 }
 
-int avk_image_save_jpeg(const char *path, const avk_image *im, int quality,
-                        avk_err *err)
+int avk_image_encode_jpeg(const avk_image *im, int quality, uint8_t **data,
+                          size_t *len, avk_err *err)
 {
     struct SwsContext *sws;
     AVFrame *fr;
-    uint8_t *data = NULL;
-    size_t len = 0;
     int rc, q;
     const uint8_t *src[4] = {NULL};
     int src_lines[4] = {0};
 
+    *data = NULL;
+    *len = 0;
     if ((rc = check_image(im, err)))
         return rc;
     if (quality < 1)
@@ -563,9 +563,19 @@ int avk_image_save_jpeg(const char *path, const avk_image *im, int quality,
     src_lines[0] = im->stride;
     sws_scale(sws, src, src_lines, 0, im->h, fr->data, fr->linesize);
     sws_freeContext(sws);
-    rc = encode_frame(AV_CODEC_ID_MJPEG, fr, q, &data, &len, err);
+    rc = encode_frame(AV_CODEC_ID_MJPEG, fr, q, data, len, err);
     av_frame_free(&fr);
-    if (rc)
+    return rc;
+}
+
+int avk_image_save_jpeg(const char *path, const avk_image *im, int quality,
+                        avk_err *err)
+{
+    uint8_t *data;
+    size_t len;
+    int rc;
+
+    if ((rc = avk_image_encode_jpeg(im, quality, &data, &len, err)))
         return avk_err_prefix(err, "cannot write '%s'", path);
     rc = avk_write_file_atomic(path, data, len, 0644, err);
     free(data);

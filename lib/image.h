@@ -57,6 +57,9 @@ int avk_image_encode_png(const avk_image *im, uint8_t **data, size_t *len,
 /* Encode as baseline JPEG, quality 1..100 (alpha composited over black). */
 int avk_image_save_jpeg(const char *path, const avk_image *im, int quality,
                         avk_err *err);
+/* The same into a newly allocated buffer (*data, caller frees). */
+int avk_image_encode_jpeg(const avk_image *im, int quality, uint8_t **data,
+                          size_t *len, avk_err *err);
 
 /* Scale src to exactly w x h (Lanczos through libswscale). */
 int avk_image_resize(const avk_image *src, int w, int h, avk_image *out,
