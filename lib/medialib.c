@@ -90,7 +90,10 @@ static int each_word(const char *s, size_t len,
                 digits = 0;
         if (n < 2 || digits || is_stop(w))
             continue;
-        if (n > 3 && w[n - 1] == 's' && w[n - 2] != 's')
+        if (n > 4 && strcmp(w + n - 3, "ies") == 0) /* cities -> city */
+            strcpy(w + n - 3, "y");
+        else if (n > 3 && w[n - 1] == 's' && w[n - 2] != 's' &&
+                 w[n - 2] != 'u' && w[n - 2] != 'i') /* not glass, bus, iris */
             w[n - 1] = '\0';
         if ((rc = fn(ctx, w)))
             return rc;

@@ -8,7 +8,7 @@
  * sidecar is "NAME.EXT.tags", "NAME.tags", "NAME.EXT.txt" or "NAME.txt"
  * next to the image, holding words or phrases separated by commas,
  * newlines or spaces.  Words are compared case-insensitively (ASCII) with
- * a plural "s" ignored; UTF-8 words match exactly.
+ * a plural "s" or "ies" folded; UTF-8 words match exactly.
  *
  * avk_medialib_pick() returns the best-scoring file not used yet in the
  * current video (avk_medialib_reset() starts a new one); a used file is
