@@ -249,7 +249,7 @@ static int run_prompt(avk_ctx *ctx, iopts *o)
     const char *dot;
     int rc, jpeg;
 
-    if ((rc = avk_format_from_aspect(o->aspect ? o->aspect : "9:16", &f, &err)))
+    if (avk_format_from_aspect(o->aspect ? o->aspect : "9:16", &f, &err) != 0)
         return avk_usage_error(ctx, &err, USAGE);
     dot = strrchr(o->output, '.');
     jpeg = o->format ? want_jpeg(o)

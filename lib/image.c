@@ -511,8 +511,10 @@ int avk_image_save_png(const char *path, const avk_image *im, avk_err *err)
     size_t len;
     int rc;
 
-    if ((rc = avk_image_encode_png(im, &data, &len, err)))
-        return avk_err_prefix(err, "cannot write '%s'", path);
+    if ((rc = avk_image_encode_png(im, &data, &len, err))) {
+        avk_err_prefix(err, "cannot write '%s'", path);
+        return rc;
+    }
     rc = avk_write_file_atomic(path, data, len, 0644, err);
     free(data);
     return rc;
@@ -575,8 +577,10 @@ int avk_image_save_jpeg(const char *path, const avk_image *im, int quality,
     size_t len;
     int rc;
 
-    if ((rc = avk_image_encode_jpeg(im, quality, &data, &len, err)))
-        return avk_err_prefix(err, "cannot write '%s'", path);
+    if ((rc = avk_image_encode_jpeg(im, quality, &data, &len, err))) {
+        avk_err_prefix(err, "cannot write '%s'", path);
+        return rc;
+    }
     rc = avk_write_file_atomic(path, data, len, 0644, err);
     free(data);
     return rc;

@@ -525,11 +525,10 @@ int avk_procart_render(const avk_procart_opts *o, avk_image *out, avk_err *err)
 
     if (next64(&rng) % 3 == 0)
         gradient(&cv, 1, 0, rrange(&rng, 0.2, 0.8), rrange(&rng, 0.1, 0.4),
-                 pal->light ? c2 : c1, pal->light ? c0 : c0,
-                 pal->light ? c1 : lerp(c0, col(0), 0.4f));
+                 pal->light ? c2 : c1, c0, pal->light ? c1 : lerp(c0, col(0), 0.4f));
     else
         gradient(&cv, 0, rrange(&rng, 0.9, 2.2), 0, 0, pal->light ? c2 : c1,
-                 pal->light ? c0 : c0, pal->light ? c1 : lerp(c0, col(0), 0.3f));
+                 c0, pal->light ? c1 : lerp(c0, col(0), 0.3f));
 
     /* Soft blobs, mostly in the upper two thirds. */
     nblobs = style == 2 ? 2 : 3 + (int)(next64(&rng) % 3);

@@ -825,7 +825,7 @@ static int layout_paragraph(struct work *w, avk_text_layout *l, size_t *capg,
         r = &w->runs[w->nruns++];
         r->start = s;
         r->end = e;
-        r->level = w->levels[s];
+        r->level = (unsigned char)w->levels[s]; /* 0..125 */
         r->face = w->faces[s];
         if (shape_run(w, cp, n, r))
             return AVK_EX_OSERR;

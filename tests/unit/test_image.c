@@ -21,6 +21,14 @@ static int near(int a, int b, int tol)
     return abs(a - b) <= tol;
 }
 
+static void put4(unsigned char *p, const char *tag)
+{
+    int i;
+
+    for (i = 0; i < 4; i++)
+        p[i] = (unsigned char)tag[i];
+}
+
 static void test_alloc_blend(void)
 {
     avk_image a, b;
@@ -155,10 +163,11 @@ static void test_files(void)
         unsigned char wav[44 + 8000];
         unsigned data = 8000;
         memset(wav, 0, sizeof wav);
-        memcpy(wav, "RIFF", 4);
+        put4(wav, "RIFF");
         wav[4] = (uint8_t)((36 + data) & 255);
         wav[5] = (uint8_t)((36 + data) >> 8);
-        memcpy(wav + 8, "WAVEfmt ", 8);
+        put4(wav + 8, "WAVE");
+        put4(wav + 12, "fmt ");
         wav[16] = 16;
         wav[20] = 1;         /* PCM */
         wav[22] = 1;         /* mono */
@@ -168,7 +177,7 @@ static void test_files(void)
         wav[29] = 0x3e;
         wav[32] = 2;
         wav[34] = 16;
-        memcpy(wav + 36, "data", 4);
+        put4(wav + 36, "data");
         wav[40] = (uint8_t)(data & 255);
         wav[41] = (uint8_t)(data >> 8);
         snprintf(odd, sizeof odd, "%s/tone.wav", dir);

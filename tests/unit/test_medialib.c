@@ -114,7 +114,8 @@ int main(void)
     is_int(nwarn, 2, "each bad file warned about once");
     ok(strstr(lastwarn, "skipping") != NULL, "warning text: %s", lastwarn);
     ok(im.px == NULL, "no image on failure");
-    rc = avk_medialib_pick(lib, kw, 1, 1, &path, &score, &im, &err);
+    is_int(avk_medialib_pick(lib, kw, 1, 1, &path, &score, &im, &err),
+           AVK_EX_UNAVAILABLE, "still unavailable");
     is_int(nwarn, 2, "bad files are not retried");
 
     avk_medialib_reset(lib);
