@@ -28,14 +28,14 @@
 #include "scenevis.h"
 #include "text.h"
 
-#define USAGE                                                                 \
-    "av-image [options] < scripted.jsonl > visual.jsonl\n"                   \
+#define USAGE                                                                  \
+    "av-image [options] < scripted.jsonl > visual.jsonl\n"                     \
     "       av-image --prompt TEXT [--aspect RATIO] [--seed N] -o FILE"
 #define SUMMARY "Make one still per scene: procedural art or a library match."
 
 typedef struct iopts {
-    const char *prompt, *output, *aspect, *provider, *library, *palette,
-        *style, *format;
+    const char *prompt, *output, *aspect, *provider, *library, *palette, *style,
+        *format;
     long long seed, quality;
     int seed_set, no_title;
     /* opened in main */
@@ -51,7 +51,8 @@ static int set_seed(void *ud, const char *value, avk_err *err)
     unsigned long long v = strtoull(value, &end, 0);
 
     if (!*value || *end)
-        return avk_fail(err, AVK_EX_USAGE, "--seed: '%s' is not a number", value);
+        return avk_fail(err, AVK_EX_USAGE, "--seed: '%s' is not a number",
+                        value);
     o->seed = (long long)v;
     o->seed_set = 1;
     return 0;
@@ -83,7 +84,8 @@ static uint64_t seed_from(const char *s)
 
     avk_sha256_hex(s, strlen(s), hex);
     for (i = 0; i < 16; i++)
-        v = v << 4 | (uint64_t)(hex[i] <= '9' ? hex[i] - '0' : hex[i] - 'a' + 10);
+        v = v << 4 |
+            (uint64_t)(hex[i] <= '9' ? hex[i] - '0' : hex[i] - 'a' + 10);
     return v;
 }
 
@@ -112,11 +114,13 @@ static int scene_keywords(const json_t *scene, const char *path,
     if (!arr || json_is_null(arr))
         return 0;
     if (!json_is_array(arr))
-        return avk_fail(err, AVK_EX_DATAERR, "%s.keywords: expected an array", path);
+        return avk_fail(err, AVK_EX_DATAERR, "%s.keywords: expected an array",
+                        path);
     *kw = calloc(json_array_size(arr) + 1, sizeof **kw);
     if (!*kw)
         return avk_fail(err, AVK_EX_OSERR, "out of memory");
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         if (!json_is_string(v)) {
             free(*kw);
             *kw = NULL;
@@ -164,7 +168,8 @@ static int image_stage(avk_ctx *ctx, json_t *doc, avk_stage_result *res,
     list = json_array();
     if (!list)
         return avk_fail(err, AVK_EX_OSERR, "out of memory");
-    json_array_foreach(scenes, i, scene) {
+    json_array_foreach(scenes, i, scene)
+    {
         char path[64];
         const char *text = NULL, *visual = NULL, **kw = NULL;
         size_t nkw = 0;
@@ -195,8 +200,9 @@ static int image_stage(avk_ctx *ctx, json_t *doc, avk_stage_result *res,
         if (rc)
             break;
         if (o->lib && strcmp(r.source, "local") == 0)
-            avk_info(o->diag, "project %s: scene %zu: no library match, "
-                              "using procedural art",
+            avk_info(o->diag,
+                     "project %s: scene %zu: no library match, "
+                     "using procedural art",
                      avk_doc_id(doc), i);
         if ((rc = encode(o, &r.image, jpeg, &data, &len, err)) ||
             (rc = avk_asset_import_mem(ctx->ws_root, data, len,
@@ -209,13 +215,14 @@ static int image_stage(avk_ctx *ctx, json_t *doc, avk_stage_result *res,
         entry = json_pack("{s:o, s:s, s:s, s:s?, s:i, s:i, s:n, s:n}", "asset",
                           avk_asset_to_json(&a), "kind", "image", "source",
                           r.source, "prompt", visual && *visual ? visual : text,
-                          "width",
-                          f.width, "height", f.height, "attribution", "license");
+                          "width", f.width, "height", f.height, "attribution",
+                          "license");
         if (entry && r.title)
             json_object_set_new(entry, "title", json_string(r.title));
         if (entry && r.path) {
             const char *base = strrchr(r.path, '/');
-            json_object_set_new(entry, "file", json_string(base ? base + 1 : r.path));
+            json_object_set_new(entry, "file",
+                                json_string(base ? base + 1 : r.path));
         }
         if (!entry || json_array_append_new(list, entry)) {
             rc = avk_fail(err, AVK_EX_OSERR, "out of memory");
@@ -232,7 +239,8 @@ static int image_stage(avk_ctx *ctx, json_t *doc, avk_stage_result *res,
     if (!out)
         return avk_fail(err, AVK_EX_OSERR, "out of memory");
     res->section = out;
-    snprintf(res->provider, sizeof res->provider, "%s", o->lib ? "library" : "local");
+    snprintf(res->provider, sizeof res->provider, "%s",
+             o->lib ? "library" : "local");
     snprintf(res->model, sizeof res->model, "procart");
     return 0;
 }
@@ -273,11 +281,12 @@ static int run_prompt(avk_ctx *ctx, iopts *o)
     avk_scenevis_result_init(&r);
     rc = avk_scenevis_make(&so, &s, &r, &err);
     if (rc == 0)
-        rc = jpeg ? avk_image_save_jpeg(o->output, &r.image, (int)o->quality, &err)
+        rc = jpeg ? avk_image_save_jpeg(o->output, &r.image, (int)o->quality,
+                                        &err)
                   : avk_image_save_png(o->output, &r.image, &err);
     if (rc == 0)
         avk_debug(&ctx->diag, "wrote '%s' (%dx%d, %s%s%s)", o->output, f.width,
-                 f.height, r.source, r.path ? ": " : "", r.path ? r.path : "");
+                  f.height, r.source, r.path ? ": " : "", r.path ? r.path : "");
     avk_scenevis_result_release(&r);
     return rc ? avk_report(&ctx->diag, &err, rc) : 0;
 }
@@ -358,7 +367,8 @@ int main(int argc, char **argv)
         rc = avk_usage_error(&ctx, &err, USAGE);
         goto out;
     }
-    if (strcmp(o.provider, "local") != 0 && strcmp(o.provider, "library") != 0) {
+    if (strcmp(o.provider, "local") != 0 &&
+        strcmp(o.provider, "library") != 0) {
         avk_fail(&err, AVK_EX_USAGE, "unknown provider '%s' (local or library)",
                  o.provider);
         rc = avk_usage_error(&ctx, &err, USAGE);
@@ -370,7 +380,8 @@ int main(int argc, char **argv)
         goto out;
     }
     if (o.format && !want_jpeg(&o) && strcmp(o.format, "png") != 0) {
-        avk_fail(&err, AVK_EX_USAGE, "unknown format '%s' (jpeg or png)", o.format);
+        avk_fail(&err, AVK_EX_USAGE, "unknown format '%s' (jpeg or png)",
+                 o.format);
         rc = avk_usage_error(&ctx, &err, USAGE);
         goto out;
     }
@@ -393,9 +404,10 @@ int main(int argc, char **argv)
     }
     if (!known(o.palette, avk_procart_palette_name) ||
         !known(o.style, avk_procart_style_name)) {
-        avk_fail(&err, AVK_EX_USAGE, "unknown %s '%s' (see --help)",
-                 known(o.palette, avk_procart_palette_name) ? "style" : "palette",
-                 known(o.palette, avk_procart_palette_name) ? o.style : o.palette);
+        avk_fail(
+            &err, AVK_EX_USAGE, "unknown %s '%s' (see --help)",
+            known(o.palette, avk_procart_palette_name) ? "style" : "palette",
+            known(o.palette, avk_procart_palette_name) ? o.style : o.palette);
         rc = avk_usage_error(&ctx, &err, USAGE);
         goto out;
     }

@@ -80,10 +80,14 @@ void avk_image_fill(avk_image *im, uint32_t rgba)
 const char *avk_media_kind_name(int kind)
 {
     switch (kind) {
-    case AVK_MEDIA_IMAGE: return "image";
-    case AVK_MEDIA_VIDEO: return "video";
-    case AVK_MEDIA_AUDIO: return "audio";
-    default: return "unknown";
+    case AVK_MEDIA_IMAGE:
+        return "image";
+    case AVK_MEDIA_VIDEO:
+        return "video";
+    case AVK_MEDIA_AUDIO:
+        return "audio";
+    default:
+        return "unknown";
     }
 }
 
@@ -125,12 +129,19 @@ static enum AVPixelFormat plain_format(enum AVPixelFormat f, int *full)
 {
     *full = 1;
     switch (f) {
-    case AV_PIX_FMT_YUVJ420P: return AV_PIX_FMT_YUV420P;
-    case AV_PIX_FMT_YUVJ422P: return AV_PIX_FMT_YUV422P;
-    case AV_PIX_FMT_YUVJ444P: return AV_PIX_FMT_YUV444P;
-    case AV_PIX_FMT_YUVJ440P: return AV_PIX_FMT_YUV440P;
-    case AV_PIX_FMT_YUVJ411P: return AV_PIX_FMT_YUV411P;
-    default: *full = 0; return f;
+    case AV_PIX_FMT_YUVJ420P:
+        return AV_PIX_FMT_YUV420P;
+    case AV_PIX_FMT_YUVJ422P:
+        return AV_PIX_FMT_YUV422P;
+    case AV_PIX_FMT_YUVJ444P:
+        return AV_PIX_FMT_YUV444P;
+    case AV_PIX_FMT_YUVJ440P:
+        return AV_PIX_FMT_YUV440P;
+    case AV_PIX_FMT_YUVJ411P:
+        return AV_PIX_FMT_YUV411P;
+    default:
+        *full = 0;
+        return f;
     }
 }
 
@@ -147,16 +158,18 @@ static int frame_to_image(const AVFrame *fr, avk_image *out, avk_err *err)
     if (fr->width < 1 || fr->height < 1 || fr->width > AVK_IMAGE_MAX_DIM ||
         fr->height > AVK_IMAGE_MAX_DIM ||
         (long long)fr->width * fr->height > MAX_PIXELS)
-        return avk_fail(err, AVK_EX_DATAERR, "image size %dx%d is not supported",
-                        fr->width, fr->height);
+        return avk_fail(err, AVK_EX_DATAERR,
+                        "image size %dx%d is not supported", fr->width,
+                        fr->height);
     src = plain_format((enum AVPixelFormat)fr->format, &full);
     if (fr->color_range == AVCOL_RANGE_JPEG)
         full = 1;
     if ((rc = avk_image_alloc(out, fr->width, fr->height)))
         return avk_fail(err, rc, "out of memory");
     sws = sws_getContext(fr->width, fr->height, src, fr->width, fr->height,
-                         AV_PIX_FMT_RGBA, SWS_BICUBIC | SWS_ACCURATE_RND |
-                         SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP,
+                         AV_PIX_FMT_RGBA,
+                         SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT |
+                             SWS_FULL_CHR_H_INP,
                          NULL, NULL, NULL);
     if (!sws) {
         avk_image_release(out);
@@ -207,11 +220,19 @@ static int64_t mem_seek(void *opaque, int64_t off, int whence)
     int64_t base;
 
     switch (whence & ~AVSEEK_FORCE) {
-    case AVSEEK_SIZE: return (int64_t)m->len;
-    case SEEK_SET: base = 0; break;
-    case SEEK_CUR: base = (int64_t)m->pos; break;
-    case SEEK_END: base = (int64_t)m->len; break;
-    default: return AVERROR(EINVAL);
+    case AVSEEK_SIZE:
+        return (int64_t)m->len;
+    case SEEK_SET:
+        base = 0;
+        break;
+    case SEEK_CUR:
+        base = (int64_t)m->pos;
+        break;
+    case SEEK_END:
+        base = (int64_t)m->len;
+        break;
+    default:
+        return AVERROR(EINVAL);
     }
     if (base + off < 0 || base + off > (int64_t)m->len)
         return AVERROR(EINVAL);
@@ -311,13 +332,15 @@ static int decode_first(AVFormatContext *f, avk_image *out, avk_err *err)
         goto done;
     }
     cc = avcodec_alloc_context3(dec);
-    if (!cc || avcodec_parameters_to_context(cc, f->streams[si]->codecpar) < 0) {
+    if (!cc ||
+        avcodec_parameters_to_context(cc, f->streams[si]->codecpar) < 0) {
         rc = avk_fail(err, AVK_EX_OSERR, "out of memory");
         goto done;
     }
     cc->thread_count = 1;
     if (avcodec_open2(cc, dec, NULL) < 0) {
-        avk_fail(err, AVK_EX_DATAERR, "cannot open the '%s' decoder", dec->name);
+        avk_fail(err, AVK_EX_DATAERR, "cannot open the '%s' decoder",
+                 dec->name);
         goto done;
     }
     while (!got) {
@@ -599,8 +622,9 @@ static int scale_region(const avk_image *src, int sx, int sy, int sw, int sh,
 
     avk_image_init(&tmp);
     if ((rc = avk_image_alloc(&tmp, dw, dh)))
-        return avk_fail(err, rc, rc == AVK_EX_OSERR ? "out of memory"
-                                                    : "bad image size %dx%d",
+        return avk_fail(err, rc,
+                        rc == AVK_EX_OSERR ? "out of memory"
+                                           : "bad image size %dx%d",
                         dw, dh);
     if (sw == dw && sh == dh) {
         int y;
@@ -611,7 +635,7 @@ static int scale_region(const avk_image *src, int sx, int sy, int sw, int sh,
     } else {
         sws = sws_getContext(sw, sh, AV_PIX_FMT_RGBA, dw, dh, AV_PIX_FMT_RGBA,
                              SWS_LANCZOS | SWS_ACCURATE_RND |
-                             SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP,
+                                 SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP,
                              NULL, NULL, NULL);
         if (!sws) {
             avk_image_release(&tmp);
@@ -667,8 +691,8 @@ int avk_image_cover(const avk_image *src, int w, int h, avk_image *out,
         cw = 1;
     if (ch < 1)
         ch = 1;
-    return scale_region(src, (src->w - cw) / 2, (src->h - ch) / 2, cw, ch, w,
-                        h, out, err);
+    return scale_region(src, (src->w - cw) / 2, (src->h - ch) / 2, cw, ch, w, h,
+                        out, err);
 }
 
 void avk_image_blend(avk_image *dst, const avk_image *src, int x, int y,
@@ -690,8 +714,8 @@ void avk_image_blend(avk_image *dst, const avk_image *src, int x, int y,
         y1 = dst->h - y;
     for (j = y0; j < y1; j++) {
         const uint8_t *s = src->px + (size_t)j * src->stride + 4 * (size_t)x0;
-        uint8_t *d = dst->px + (size_t)(y + j) * dst->stride +
-                     4 * (size_t)(x + x0);
+        uint8_t *d =
+            dst->px + (size_t)(y + j) * dst->stride + 4 * (size_t)(x + x0);
         for (i = x0; i < x1; i++, s += 4, d += 4) {
             unsigned sa = (s[3] * op + 128) >> 8, inv, c;
             if (sa == 0)
@@ -752,7 +776,8 @@ int avk_media_probe(const char *path, avk_media_info *info, avk_err *err)
                         "cannot open '%s': %s", path, strerror(errno));
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return avk_fail(err, AVK_EX_DATAERR, "'%s' is not a regular file", path);
+        return avk_fail(err, AVK_EX_DATAERR, "'%s' is not a regular file",
+                        path);
     }
     if (st.st_size == 0) {
         close(fd);
@@ -760,13 +785,14 @@ int avk_media_probe(const char *path, avk_media_info *info, avk_err *err)
     }
     if (open_custom(&fd, fd_read, fd_seek, &f, &io) < 0) {
         close(fd);
-        return avk_fail(err, AVK_EX_DATAERR, "'%s' is not a recognised media file",
-                        path);
+        return avk_fail(err, AVK_EX_DATAERR,
+                        "'%s' is not a recognised media file", path);
     }
     if (avformat_find_stream_info(f, NULL) < 0) {
         close_custom(&f, &io);
         close(fd);
-        return avk_fail(err, AVK_EX_DATAERR, "'%s': cannot read stream info", path);
+        return avk_fail(err, AVK_EX_DATAERR, "'%s': cannot read stream info",
+                        path);
     }
     copy_name(info->format, sizeof info->format, f->iformat->name);
     for (i = 0; i < f->nb_streams; i++) {
@@ -783,7 +809,8 @@ int avk_media_probe(const char *path, avk_media_info *info, avk_err *err)
         size_t nl = strlen(n);
         info->width = p->width;
         info->height = p->height;
-        copy_name(info->vcodec, sizeof info->vcodec, avcodec_get_name(p->codec_id));
+        copy_name(info->vcodec, sizeof info->vcodec,
+                  avcodec_get_name(p->codec_id));
         still = (nl > 5 && strcmp(n + nl - 5, "_pipe") == 0) ||
                 strcmp(n, "image2") == 0 ||
                 (f->streams[vi]->nb_frames == 1 && ai < 0) ||
@@ -798,14 +825,16 @@ int avk_media_probe(const char *path, avk_media_info *info, avk_err *err)
         close(fd);
         return avk_fail(err, AVK_EX_DATAERR, "'%s': video has no size", path);
     }
-    info->kind = vi >= 0 ? (still ? AVK_MEDIA_IMAGE : AVK_MEDIA_VIDEO)
-                         : ai >= 0 ? AVK_MEDIA_AUDIO : AVK_MEDIA_UNKNOWN;
+    info->kind = vi >= 0   ? (still ? AVK_MEDIA_IMAGE : AVK_MEDIA_VIDEO)
+                 : ai >= 0 ? AVK_MEDIA_AUDIO
+                           : AVK_MEDIA_UNKNOWN;
     if (info->kind != AVK_MEDIA_IMAGE && f->duration != AV_NOPTS_VALUE &&
         f->duration > 0)
         info->duration = (double)f->duration / AV_TIME_BASE;
     close_custom(&f, &io);
     close(fd);
     if (info->kind == AVK_MEDIA_UNKNOWN)
-        return avk_fail(err, AVK_EX_DATAERR, "'%s' has no audio or video", path);
+        return avk_fail(err, AVK_EX_DATAERR, "'%s' has no audio or video",
+                        path);
     return 0;
 }

@@ -72,16 +72,21 @@ int avk_image_cover(const avk_image *src, int w, int h, avk_image *out,
 void avk_image_blend(avk_image *dst, const avk_image *src, int x, int y,
                      float opacity);
 
-enum { AVK_MEDIA_UNKNOWN = 0, AVK_MEDIA_IMAGE, AVK_MEDIA_VIDEO,
-       AVK_MEDIA_AUDIO };
+enum {
+    AVK_MEDIA_UNKNOWN = 0,
+    AVK_MEDIA_IMAGE,
+    AVK_MEDIA_VIDEO,
+    AVK_MEDIA_AUDIO
+};
 
 typedef struct avk_media_info {
     int kind;          /* AVK_MEDIA_* */
     int width, height; /* of the first video stream; 0 when none */
     double duration;   /* seconds; 0 for stills or when unknown */
-    char format[32];   /* container/demuxer name, e.g. "mov,mp4,...", "png_pipe" */
-    char vcodec[32];   /* "" when no video stream */
-    char acodec[32];   /* "" when no audio stream */
+    char
+        format[32]; /* container/demuxer name, e.g. "mov,mp4,...", "png_pipe" */
+    char vcodec[32]; /* "" when no video stream */
+    char acodec[32]; /* "" when no audio stream */
 } avk_media_info;
 
 /* Inspect a media file (reads headers and a little data).  Fails with

@@ -20,8 +20,8 @@
 #include "buf.h"
 #include "fsutil.h"
 
-#define MAX_DEPTH 8
-#define MAX_FILES 100000
+#define MAX_DEPTH   8
+#define MAX_FILES   100000
 #define MAX_SIDECAR 65536
 
 struct word {
@@ -44,10 +44,11 @@ struct avk_medialib {
 };
 
 static const char *const stopwords[] = {
-    "a", "an", "the", "of", "and", "or", "for", "to", "in", "on", "at", "by",
-    "with", "your", "you", "my", "our", "how", "why", "what", "is", "are",
-    "be", "it", "this", "that", "from", "img", "image", "photo", "pic", "dsc",
-    "picture", "copy", "final", "edit", "tag", "tags", NULL};
+    "a",       "an",   "the",   "of",   "and",   "or",    "for", "to",
+    "in",      "on",   "at",    "by",   "with",  "your",  "you", "my",
+    "our",     "how",  "why",   "what", "is",    "are",   "be",  "it",
+    "this",    "that", "from",  "img",  "image", "photo", "pic", "dsc",
+    "picture", "copy", "final", "edit", "tag",   "tags",  NULL};
 
 static int is_stop(const char *w)
 {
@@ -164,8 +165,8 @@ static int read_sidecar(struct entry *e, const char *path)
     static const char *const suffix[] = {".tags", ".txt"};
     avk_buf name, data;
     const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
-    size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - path)
-                                                 : strlen(path);
+    size_t stem =
+        dot && (!slash || dot > slash) ? (size_t)(dot - path) : strlen(path);
     int i, rc = 0;
     struct addctx c;
 
@@ -225,8 +226,8 @@ static int add_file(avk_medialib *lib, const char *root, const char *path)
     if ((rc = each_word(rel, (size_t)(base - rel), add_word, &c)))
         return rc;
     c.weight = 2; /* the file name without its extension */
-    if ((rc = each_word(base, dot ? (size_t)(dot - base) : strlen(base), add_word,
-                        &c)))
+    if ((rc = each_word(base, dot ? (size_t)(dot - base) : strlen(base),
+                        add_word, &c)))
         return rc;
     return read_sidecar(e, path);
 }
@@ -265,7 +266,8 @@ static int scan(avk_medialib *lib, const char *root, const char *dir, int depth)
 
 static int by_path(const void *a, const void *b)
 {
-    return strcmp(((const struct entry *)a)->path, ((const struct entry *)b)->path);
+    return strcmp(((const struct entry *)a)->path,
+                  ((const struct entry *)b)->path);
 }
 
 avk_medialib *avk_medialib_open(const char *dir, avk_err *err)
@@ -314,7 +316,8 @@ void avk_medialib_free(avk_medialib *lib)
     free(lib);
 }
 
-void avk_medialib_set_warn(avk_medialib *lib, avk_medialib_warn_fn fn, void *ctx)
+void avk_medialib_set_warn(avk_medialib *lib, avk_medialib_warn_fn fn,
+                           void *ctx)
 {
     lib->warn = fn;
     lib->warn_ctx = ctx;
@@ -368,7 +371,8 @@ static double score_entry(const struct entry *e, const struct query *q)
     for (i = 0; i < q->n; i++) {
         int best = 0;
         for (j = 0; j < e->nwords; j++)
-            if (e->words[j].weight > best && strcmp(e->words[j].w, q->w[i]) == 0)
+            if (e->words[j].weight > best &&
+                strcmp(e->words[j].w, q->w[i]) == 0)
                 best = e->words[j].weight;
         s += best;
     }
@@ -445,8 +449,10 @@ int avk_medialib_pick(avk_medialib *lib, const char *const *keywords,
             {
                 char msg[1200];
                 snprintf(msg, sizeof msg, "skipping '%s': %s", be->path,
-                         mi.kind != AVK_MEDIA_IMAGE && mi.kind != AVK_MEDIA_UNKNOWN
-                             ? "not a still image" : e2.msg);
+                         mi.kind != AVK_MEDIA_IMAGE &&
+                                 mi.kind != AVK_MEDIA_UNKNOWN
+                             ? "not a still image"
+                             : e2.msg);
                 warnf(lib, msg);
             }
         }

@@ -36,7 +36,8 @@ typedef void (*avk_medialib_warn_fn)(void *ctx, const char *msg);
  * error (every pick then finds nothing). */
 avk_medialib *avk_medialib_open(const char *dir, avk_err *err);
 void avk_medialib_free(avk_medialib *lib);
-void avk_medialib_set_warn(avk_medialib *lib, avk_medialib_warn_fn fn, void *ctx);
+void avk_medialib_set_warn(avk_medialib *lib, avk_medialib_warn_fn fn,
+                           void *ctx);
 
 /* Number of candidate files found by the scan. */
 size_t avk_medialib_count(const avk_medialib *lib);

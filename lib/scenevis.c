@@ -45,7 +45,8 @@ char *avk_scenevis_title(const char *const *keywords, size_t n)
         start = b.len;
         if (avk_buf_adds(&b, k))
             goto oom;
-        while (b.len > start && (b.data[b.len - 1] == ' ' || b.data[b.len - 1] == '\t'))
+        while (b.len > start &&
+               (b.data[b.len - 1] == ' ' || b.data[b.len - 1] == '\t'))
             b.data[--b.len] = '\0';
         if (b.data[start] >= 'a' && b.data[start] <= 'z')
             b.data[start] = (char)(b.data[start] - 'a' + 'A');
@@ -82,7 +83,8 @@ int avk_scenevis_make(const avk_scenevis_opts *o, const avk_scenevis_scene *s,
         kw[s->nkeywords] = s->visual;
         avk_image_init(&src);
         rc = avk_medialib_pick(o->library, kw, s->nkeywords + 1,
-                               o->seed ^ (uint64_t)(s->index + 1) * 0x9e3779b97f4a7c15ULL,
+                               o->seed ^ (uint64_t)(s->index + 1) *
+                                             0x9e3779b97f4a7c15ULL,
                                &path, &r->score, &src, &e2);
         free(kw);
         if (rc == AVK_EX_OSERR)

@@ -19,28 +19,28 @@
 
 typedef struct avk_scenevis_opts {
     int width, height;
-    uint64_t seed;        /* per video */
-    const char *topic;    /* palette family of the procedural art */
+    uint64_t seed;         /* per video */
+    const char *topic;     /* palette family of the procedural art */
     avk_medialib *library; /* borrowed; NULL: procedural art only */
-    avk_fonts *fonts;     /* borrowed; NULL: a private cache per call */
+    avk_fonts *fonts;      /* borrowed; NULL: a private cache per call */
     const char *palette, *style, *lang; /* for procedural art; may be NULL */
-    int no_title;         /* procedural art without its title card */
+    int no_title; /* procedural art without its title card */
 } avk_scenevis_opts;
 
 typedef struct avk_scenevis_scene {
     int index;
-    const char *title;    /* card text; NULL: made from the keywords */
-    const char *visual;   /* visual prompt; its words also match the library */
+    const char *title;  /* card text; NULL: made from the keywords */
+    const char *visual; /* visual prompt; its words also match the library */
     const char *const *keywords;
     size_t nkeywords;
 } avk_scenevis_scene;
 
 typedef struct avk_scenevis_result {
     avk_image image;
-    char source[16];      /* "library" or "local" */
-    char *path;           /* library file used, or NULL */
-    double score;         /* library match score; 0 for local */
-    char *title;          /* text set on the local card, or NULL */
+    char source[16]; /* "library" or "local" */
+    char *path;      /* library file used, or NULL */
+    double score;    /* library match score; 0 for local */
+    char *title;     /* text set on the local card, or NULL */
 } avk_scenevis_result;
 
 void avk_scenevis_result_init(avk_scenevis_result *r);

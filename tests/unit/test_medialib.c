@@ -67,20 +67,22 @@ int main(void)
     png(dir, "coffee-morning.png", 0x603010ffu);
     text(dir, "coffee-morning.tags", "routine, productivity\nfocus");
     png(dir, "Desk_Setup_2021.png", 0x808080ffu);
-    text(dir, "habits.png", "");                /* zero bytes */
+    text(dir, "habits.png", "");                  /* zero bytes */
     text(dir, "habit-tracker.jpg", "not a jpeg"); /* corrupt */
     png(dir, ".hidden/focus.png", 0x000000ffu);
     text(dir, "notes.txt", "focus focus focus");
 
     avk_image_init(&im);
-    ok(avk_medialib_open("/nonexistent/lib", &err) == NULL && err.code == AVK_EX_NOINPUT,
+    ok(avk_medialib_open("/nonexistent/lib", &err) == NULL &&
+           err.code == AVK_EX_NOINPUT,
        "missing library directory");
     lib = avk_medialib_open(dir, &err);
     ok(lib != NULL, "open library");
     if (!lib)
         return tap_done();
     avk_medialib_set_warn(lib, warn, NULL);
-    is_int(avk_medialib_count(lib), 6, "six candidate images (hidden and text ignored)");
+    is_int(avk_medialib_count(lib), 6,
+           "six candidate images (hidden and text ignored)");
 
     kw[0] = "morning routine";
     rc = avk_medialib_pick(lib, kw, 1, 1, &path, &score, &im, &err);

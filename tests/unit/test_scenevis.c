@@ -23,7 +23,8 @@ int main(void)
 
     av_log_set_level(AV_LOG_QUIET);
     t = avk_scenevis_title(kw, 4);
-    is_str(t, "Morning routine \xc2\xb7 Coffee \xc2\xb7 Focus", "title from keywords");
+    is_str(t, "Morning routine \xc2\xb7 Coffee \xc2\xb7 Focus",
+           "title from keywords");
     free(t);
     ok(avk_scenevis_title(kw, 0) == NULL, "no keywords, no title");
 
