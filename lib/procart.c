@@ -402,6 +402,33 @@ static int pick_style(const avk_procart_opts *o, uint64_t *rng, avk_err *err)
     return (int)(next64(rng) % 7) < 3 ? 0 : (int)(next64(rng) % 7) < 6 ? 1 : 2;
 }
 
+/* The title cut to about TITLE_MAX code points, at a space when one is
+ * near, with an ellipsis; newly allocated, NULL when out of memory. */
+#define TITLE_MAX 90
+static char *short_title(const char *t)
+{
+    size_t i = 0, n = 0, cut = 0, lastsp = 0;
+    char *s;
+
+    while (t[i] && n < TITLE_MAX) {
+        if (t[i] == ' ' && n > TITLE_MAX * 6 / 10)
+            lastsp = i;
+        i++;
+        while ((t[i] & 0xC0) == 0x80) /* stay on code point starts */
+            i++;
+        n++;
+    }
+    if (!t[i])
+        return strdup(t);
+    cut = lastsp ? lastsp : i;
+    s = malloc(cut + 4);
+    if (!s)
+        return NULL;
+    memcpy(s, t, cut);
+    memcpy(s + cut, "\xe2\x80\xa6", 4); /* U+2026 and the NUL */
+    return s;
+}
+
 /* The title: its layout, and its card drawn into the canvas (so the card
  * shares the grain and dither).  *lp is NULL when there is no title. */
 static int title_card(const avk_procart_opts *o, avk_fonts *fonts,
@@ -416,6 +443,7 @@ static int title_card(const avk_procart_opts *o, avk_fonts *fonts,
     double cx = cv->w / 2.0, cy = cv->h * (cv->h > cv->w ? 0.36 : 0.40);
     double x0, y0, x1, y1, bw, bx;
     struct rgb card;
+    char *text;
 
     avk_text_style_init(&st);
     st.size_px = size;
@@ -429,9 +457,22 @@ static int title_card(const avk_procart_opts *o, avk_fonts *fonts,
     st.shadow_color = pal->light ? 0x00000000u : 0x00000060u;
     st.shadow_dx = size * 0.03;
     st.shadow_dy = size * 0.06;
-    l = avk_text_layout_new(fonts, o->title, &st, err);
-    if (!l)
-        return err ? err->code : AVK_EX_OSERR;
+    if (!(text = short_title(o->title)))
+        return avk_fail(err, AVK_EX_OSERR, "out of memory");
+    /* Long titles get a smaller size, down to 60 %, to stay within 4 lines. */
+    for (;;) {
+        l = avk_text_layout_new(fonts, text, &st, err);
+        if (!l) {
+            free(text);
+            return err ? err->code : AVK_EX_OSERR;
+        }
+        if (avk_text_layout_lines(l) <= 4 || st.size_px < size * 0.65)
+            break;
+        avk_text_layout_free(l);
+        st.size_px *= 0.85;
+        st.outline_px *= 0.85;
+    }
+    size = st.size_px;
     if (avk_text_layout_lines(l) > 1) {
         /* Balance the lines: the narrowest width that needs no more lines. */
         double lo = st.max_width * 0.4, hi = st.max_width;
@@ -439,7 +480,7 @@ static int title_card(const avk_procart_opts *o, avk_fonts *fonts,
         for (k = 0; k < 7; k++) {
             avk_text_layout *t;
             st.max_width = (lo + hi) / 2;
-            t = avk_text_layout_new(fonts, o->title, &st, err);
+            t = avk_text_layout_new(fonts, text, &st, err);
             if (!t)
                 break;
             if (avk_text_layout_lines(t) > lines)
@@ -450,10 +491,13 @@ static int title_card(const avk_procart_opts *o, avk_fonts *fonts,
         }
         st.max_width = hi;
         avk_text_layout_free(l);
-        l = avk_text_layout_new(fonts, o->title, &st, err);
-        if (!l)
+        l = avk_text_layout_new(fonts, text, &st, err);
+        if (!l) {
+            free(text);
             return err ? err->code : AVK_EX_OSERR;
+        }
     }
+    free(text);
     tw = avk_text_layout_width(l);
     th = avk_text_layout_height(l);
     pad = size * 0.55;

@@ -64,6 +64,19 @@ int main(void)
     is_int(avk_procart_render(&o, &c, &err), 0, "render another seed");
     ok(diff_pixels(&a, &c) > 90 * 160 / 4, "another seed differs");
 
+    {
+        char longt[4000];
+        size_t k;
+        for (k = 0; k + 6 < sizeof longt; k += 6)
+            memcpy(longt + k, "words ", 6);
+        longt[k] = '\0';
+        o.title = longt;
+        is_int(avk_procart_render(&o, &c, &err), 0,
+               "a very long title renders");
+        is_int(avk_procart_render(&o, &b, &err), 0, "and again");
+        ok(memcmp(b.px, c.px, (size_t)c.h * c.stride) == 0,
+           "long title is deterministic too");
+    }
     o.width = 64;
     o.height = 64;
     o.title = NULL;
