@@ -455,8 +455,9 @@ static int title_card(const avk_procart_opts *o, avk_fonts *fonts,
     st.outline_px = pal->light ? 0 : size * 0.045;
     st.outline_color = (pal->c[0] << 8) | 0xb0u;
     st.shadow_color = pal->light ? 0x00000000u : 0x00000060u;
-    st.shadow_dx = size * 0.03;
-    st.shadow_dy = size * 0.06;
+    st.shadow_dx = size * 0.02;
+    st.shadow_dy = size * 0.05;
+    st.shadow_blur = size * 0.08;
     if (!(text = short_title(o->title)))
         return avk_fail(err, AVK_EX_OSERR, "out of memory");
     /* Long titles get a smaller size, down to 60 %, to stay within 4 lines. */

@@ -65,7 +65,7 @@ struct fontset {
 struct gkey {
     int face;
     uint32_t gid;
-    long size, stroke; /* 26.6 */
+    long size, stroke, blur; /* 26.6 */
 };
 
 struct gent {
@@ -98,7 +98,7 @@ struct avk_text_layout {
     avk_fonts *fonts;
     struct lglyph *g;
     size_t ng;
-    long size26, stroke26;
+    long size26, stroke26, blur26;
     double width, height, lh;
     int lines, missing;
     uint32_t color, outline_color, shadow_color;
@@ -934,6 +934,9 @@ avk_text_layout *avk_text_layout_new(avk_fonts *fonts, const char *utf8,
     l->fonts = fonts;
     l->size26 = lround(style->size_px * 64);
     l->stroke26 = style->outline_px > 0 ? lround(style->outline_px * 64) : 0;
+    l->blur26 = style->shadow_blur > 0 && style->shadow_blur < 200
+                    ? lround(style->shadow_blur * 64)
+                    : 0;
     l->lh =
         (style->line_height > 0 ? style->line_height : 1.2) * style->size_px;
     l->color = style->color;
@@ -1084,13 +1087,13 @@ static size_t gkey_hash(const struct gkey *k)
 {
     uint32_t h = hash32((uint32_t)k->face * 0x9E3779B1u ^ k->gid);
     h = hash32(h ^ (uint32_t)k->size);
-    return hash32(h ^ (uint32_t)k->stroke);
+    return hash32(h ^ (uint32_t)k->stroke ^ ((uint32_t)k->blur << 16));
 }
 
 static int gkey_eq(const struct gkey *a, const struct gkey *b)
 {
     return a->face == b->face && a->gid == b->gid && a->size == b->size &&
-           a->stroke == b->stroke;
+           a->stroke == b->stroke && a->blur == b->blur;
 }
 
 static int cache_grow(avk_fonts *f)
@@ -1246,10 +1249,70 @@ static int raster_mask(avk_fonts *f, struct face *fa, struct gent *e)
     return 0;
 }
 
+/* One box-blur pass of radius r over n values spaced step apart in p,
+ * using tmp (n values). */
+static void box_pass(uint8_t *p, size_t step, int n, int r, uint8_t *tmp)
+{
+    int i, sum = 0, win = 2 * r + 1;
+
+    for (i = 0; i < n; i++)
+        tmp[i] = p[(size_t)i * step];
+    for (i = -r; i <= r; i++)
+        sum += i >= 0 && i < n ? tmp[i] : 0;
+    for (i = 0; i < n; i++) {
+        int out = i - r, in = i + r + 1;
+        p[(size_t)i * step] = (uint8_t)((sum + win / 2) / win);
+        sum -= out >= 0 ? tmp[out] : 0;
+        sum += in < n ? tmp[in] : 0;
+    }
+}
+
+/* Turn e into a blurred A8 mask (from its coverage or colour alpha),
+ * grown by the blur's reach on every side: three box passes, close to a
+ * Gaussian of the given radius. */
+static int blur_entry(struct gent *e, double radius)
+{
+    int rb = (int)lround(radius / 3), pad, w, h, x, y;
+    uint8_t *m, *tmp;
+
+    if (rb < 1)
+        rb = 1;
+    pad = 3 * rb;
+    w = e->w + 2 * pad;
+    h = e->h + 2 * pad;
+    m = calloc((size_t)w * (size_t)h, 1);
+    tmp = malloc((size_t)(w > h ? w : h));
+    if (!m || !tmp) {
+        free(m);
+        free(tmp);
+        return AVK_EX_OSERR;
+    }
+    for (y = 0; y < e->h; y++)
+        for (x = 0; x < e->w; x++)
+            m[(size_t)(y + pad) * w + x + pad] =
+                e->color ? e->data[((size_t)y * e->w + x) * 4 + 3]
+                         : e->data[(size_t)y * e->w + x];
+    for (x = 0; x < 3; x++) {
+        for (y = 0; y < h; y++)
+            box_pass(m + (size_t)y * w, 1, w, rb, tmp);
+        for (y = 0; y < w; y++)
+            box_pass(m + y, (size_t)w, h, rb, tmp);
+    }
+    free(tmp);
+    free(e->data);
+    e->data = m;
+    e->w = w;
+    e->h = h;
+    e->left -= pad;
+    e->top += pad;
+    e->color = 0;
+    return 0;
+}
+
 /* The cached bitmap for a glyph, rasterising it on first use.  NULL when
  * the glyph has no usable image (the draw skips it). */
 static const struct gent *glyph_get(avk_fonts *f, int face, uint32_t gid,
-                                    long size, long stroke, int *oom)
+                                    long size, long stroke, long blur, int *oom)
 {
     struct gkey k;
     struct gent e;
@@ -1260,6 +1323,7 @@ static const struct gent *glyph_get(avk_fonts *f, int face, uint32_t gid,
     k.gid = gid;
     k.size = size;
     k.stroke = stroke;
+    k.blur = blur;
     if (f->gcap) {
         for (i = gkey_hash(&k) & (f->gcap - 1); f->gc[i].used;
              i = (i + 1) & (f->gcap - 1))
@@ -1273,6 +1337,8 @@ static const struct gent *glyph_get(avk_fonts *f, int face, uint32_t gid,
         rc = stroke ? AVK_EX_DATAERR : raster_color(f, &f->faces[face], &e);
     else
         rc = raster_mask(f, &f->faces[face], &e);
+    if (rc == 0 && blur > 0 && e.data)
+        rc = blur_entry(&e, blur / 64.0);
     if (rc == AVK_EX_OSERR) {
         *oom = 1;
         return NULL;
@@ -1416,13 +1482,14 @@ int avk_text_draw(avk_image *dst, const avk_text_layout *l, double x, double y,
         return 0;
     for (pass = 0; pass < 3; pass++) {
         double dx = x, dy = y;
-        long stroke = 0;
+        long stroke = 0, blur = 0;
         if (pass == 0) {
             if (!(l->shadow_color & 255))
                 continue;
             dx += l->shadow_dx;
             dy += l->shadow_dy;
             stroke = l->stroke26;
+            blur = l->blur26;
         } else if (pass == 1) {
             if (!l->stroke26 || !(l->outline_color & 255))
                 continue;
@@ -1436,7 +1503,7 @@ int avk_text_draw(avk_image *dst, const avk_text_layout *l, double x, double y,
             if (pass == 1 && color)
                 continue;
             e = glyph_get(f, g->face, g->gid, l->size26, color ? 0 : stroke,
-                          &oom);
+                          blur, &oom);
             if (!e)
                 continue;
             ox = (int)floor(dx + g->x + 0.5) + e->left;

@@ -43,13 +43,13 @@ typedef struct avk_text_style {
     uint32_t color;         /* fill, 0xRRGGBBAA */
     uint32_t outline_color; /* stroke around each glyph */
     double outline_px;      /* stroke radius; 0: none */
-    uint32_t shadow_color;  /* hard drop shadow of the outlined shape */
+    uint32_t shadow_color;  /* drop shadow of the outlined shape */
     double shadow_dx, shadow_dy;
     int align;          /* AVK_TEXT_LEFT/CENTER/RIGHT within the widest line */
     double max_width;   /* wrap to this many pixels; 0: only at '\n' */
     double line_height; /* baseline distance as a multiple of size_px; 0: 1.2 */
-    const char
-        *lang; /* BCP 47 hint for fonts and shaping ("ja"); may be NULL */
+    const char *lang;   /* BCP 47 hint for fonts and shaping; may be NULL */
+    double shadow_blur; /* shadow softness in pixels (< 200); 0: hard */
 } avk_text_style;
 
 /* Defaults: Noto Sans 48 px, white, centred, no outline or shadow. */

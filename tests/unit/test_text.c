@@ -244,6 +244,33 @@ static void test_spans(void)
     avk_image_release(&b);
     avk_text_layout_free(l);
 
+    {
+        /* a soft shadow reaches further than a hard one */
+        int hard = 0, soft = 0;
+        avk_text_style ss = st;
+        avk_text_layout *h, *s2;
+        ss.outline_px = 0;
+        ss.shadow_color = 0x000000ffu;
+        ss.color = 0;
+        h = avk_text_layout_new(fonts, "soft", &ss, &err);
+        ss.shadow_blur = 6;
+        s2 = avk_text_layout_new(fonts, "soft", &ss, &err);
+        avk_image_alloc(&a, 200, 80);
+        avk_image_alloc(&b, 200, 80);
+        avk_text_draw(&a, h, 20, 10, NULL, 0);
+        avk_text_draw(&b, s2, 20, 10, NULL, 0);
+        for (y = 0; y < a.h; y++)
+            for (x = 0; x < a.w; x++) {
+                hard += a.px[(size_t)y * a.stride + 4 * x + 3] > 0;
+                soft += b.px[(size_t)y * b.stride + 4 * x + 3] > 0;
+            }
+        ok(hard > 100 && soft > hard * 3 / 2,
+           "blurred shadow spreads (%d > %d)", soft, hard);
+        avk_text_layout_free(h);
+        avk_text_layout_free(s2);
+        avk_image_release(&b);
+    }
+
     /* A two-line caption on a 1080x1920 frame, drawn repeatedly. */
     st.size_px = 72;
     st.bold = 1;
