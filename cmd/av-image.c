@@ -86,7 +86,7 @@ static uint64_t seed_from(const char *s)
     for (i = 0; i < 16; i++)
         v = v << 4 |
             (uint64_t)(hex[i] <= '9' ? hex[i] - '0' : hex[i] - 'a' + 10);
-    return v;
+    return v >> 11; /* 53 bits: exact as a JSON number anywhere */
 }
 
 static int want_jpeg(const iopts *o)
@@ -298,7 +298,7 @@ int main(int argc, char **argv)
     avk_opt common[AVK_COMMON_NOPTS + 1], stage[AVK_STAGE_NOPTS + 1];
     avk_args args;
     avk_err err = {0, ""};
-    char fp[1024];
+    char fp[1024], libfp[65] = "";
     int rc;
     static const char *const inputs[] = {"id", "topic", "lang", "format",
                                          "script"};
@@ -428,13 +428,20 @@ int main(int argc, char **argv)
         rc = run_prompt(&ctx, &o);
         goto out;
     }
-    snprintf(fp, sizeof fp,
-             "provider=%s library=%s aspect=%s seed=%s%lld palette=%s style=%s "
-             "title=%d format=%s quality=%lld",
-             o.provider, o.lib ? o.library : "", o.aspect ? o.aspect : "",
-             o.seed_set ? "" : "auto:", o.seed_set ? o.seed : 0,
-             o.palette ? o.palette : "auto", o.style ? o.style : "auto",
-             !o.no_title, want_jpeg(&o) ? "jpeg" : "png", o.quality);
+    if (o.lib && avk_medialib_fingerprint(o.lib, libfp)) {
+        avk_fail(&err, AVK_EX_OSERR, "out of memory");
+        rc = avk_report(&ctx.diag, &err, err.code);
+        goto out;
+    }
+    snprintf(
+        fp, sizeof fp,
+        "provider=%s library=%s/%s aspect=%s seed=%s%lld palette=%s style=%s "
+        "title=%d format=%s quality=%lld",
+        o.provider, o.lib ? o.library : "", o.lib ? libfp : "",
+        o.aspect ? o.aspect : "",
+        o.seed_set ? "" : "auto:", o.seed_set ? o.seed : 0,
+        o.palette ? o.palette : "auto", o.style ? o.style : "auto", !o.no_title,
+        want_jpeg(&o) ? "jpeg" : "png", o.quality);
     rc = avk_stage_run(&ctx, &def, fp, image_stage, &o);
 out:
     avk_medialib_free(o.lib);

@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "fsutil.h"
+#include "hash.h"
 
 #define MAX_DEPTH   8
 #define MAX_FILES   100000
@@ -33,6 +34,7 @@ struct entry {
     char *path;
     struct word *words;
     size_t nwords, capwords;
+    long long size, mtime; /* as scanned, for the fingerprint */
     int used, bad;
 };
 
@@ -196,7 +198,8 @@ static int read_sidecar(struct entry *e, const char *path)
     return rc;
 }
 
-static int add_file(avk_medialib *lib, const char *root, const char *path)
+static int add_file(avk_medialib *lib, const char *root, const char *path,
+                    const struct stat *st)
 {
     struct entry *e;
     struct addctx c;
@@ -218,6 +221,8 @@ static int add_file(avk_medialib *lib, const char *root, const char *path)
     memset(e, 0, sizeof *e);
     if (!(e->path = strdup(path)))
         return AVK_EX_OSERR;
+    e->size = (long long)st->st_size;
+    e->mtime = (long long)st->st_mtime;
     lib->n++;
     base = base ? base + 1 : path;
     dot = strrchr(base, '.');
@@ -256,7 +261,7 @@ static int scan(avk_medialib *lib, const char *root, const char *dir, int depth)
                       (S_ISLNK(st.st_mode) && stat(p, &st) == 0 &&
                        S_ISREG(st.st_mode))) &&
                      has_image_ext(de->d_name))
-                rc = add_file(lib, root, p);
+                rc = add_file(lib, root, p, &st);
         }
         free(p);
     }
@@ -464,4 +469,31 @@ done:
         free(q.w[i]);
     free(q.w);
     return rc;
+}
+
+int avk_medialib_fingerprint(const avk_medialib *lib, char hex[65])
+{
+    avk_sha256 *h = avk_sha256_new();
+    char num[64];
+    size_t i, j;
+
+    if (!h)
+        return AVK_EX_OSERR;
+    for (i = 0; i < lib->n; i++) {
+        const struct entry *e = &lib->e[i];
+        int n = snprintf(num, sizeof num, "\n%lld %lld", e->size, e->mtime);
+        if (avk_sha256_update(h, e->path, strlen(e->path) + 1) ||
+            avk_sha256_update(h, num, (size_t)n))
+            goto fail;
+        for (j = 0; j < e->nwords; j++) {
+            n = snprintf(num, sizeof num, " %d:", e->words[j].weight);
+            if (avk_sha256_update(h, num, (size_t)n) ||
+                avk_sha256_update(h, e->words[j].w, strlen(e->words[j].w)))
+                goto fail;
+        }
+    }
+    return avk_sha256_final(h, hex) ? AVK_EX_OSERR : 0;
+fail:
+    avk_sha256_free(h);
+    return AVK_EX_OSERR;
 }

@@ -42,6 +42,11 @@ void avk_medialib_set_warn(avk_medialib *lib, avk_medialib_warn_fn fn,
 /* Number of candidate files found by the scan. */
 size_t avk_medialib_count(const avk_medialib *lib);
 
+/* SHA-256 over every candidate's path, size, time and words: it changes
+ * when files are added, removed, renamed, replaced or re-tagged.  0 or
+ * AVK_EX_OSERR. */
+int avk_medialib_fingerprint(const avk_medialib *lib, char hex[65]);
+
 /* Forget which files the current video used. */
 void avk_medialib_reset(avk_medialib *lib);
 

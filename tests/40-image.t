@@ -112,6 +112,7 @@ printf 'not an image' > lib/coffee-break.jpg
 mkpng lib/.hidden/coffee-cup.png 000000
 run av-image --format png --force --provider library --library lib < s.jsonl
 is "$rc" 0 "library run"
+doc=$out
 flat "$out" f3
 is "$(get f3 visuals.scenes.0.source)" "library" "scene 0 from the library"
 is "$(get f3 visuals.scenes.0.file)" "sunrise.png" "best match by file and folder name"
@@ -122,6 +123,14 @@ like "$err" "skipping '.*coffee.png'" "zero-byte file skipped with a warning"
 like "$err" "skipping '.*coffee-break.jpg'" "corrupt file skipped with a warning"
 is "$(get f3 visuals.scenes.3.file)" "skyline.png" "no file used twice while an unused one matches"
 is "$(get f3 visuals.provider)" "library" "library provider recorded"
+printf '%s\n' "$doc" > lib.jsonl
+run av-image --format png --provider library --library lib < lib.jsonl
+is "$(sqlite3 .av/store.db "SELECT status FROM stage_runs WHERE stage='visuals' ORDER BY rowid DESC LIMIT 1")" "skipped" "same library: skipped"
+printf 'planner\n' > lib/cities/skyline.tags
+run av-image --format png --provider library --library lib < lib.jsonl
+is "$(sqlite3 .av/store.db "SELECT status FROM stage_runs WHERE stage='visuals' ORDER BY rowid DESC LIMIT 1")" "ok" "re-tagged library: made again"
+seed=$(jget "$out" visuals.seed)
+ok "$(python3 -c "import sys; sys.exit(not 0 <= int(sys.argv[1]) < 2**53)" "$seed"; echo $?)" "derived seed is a safe JSON integer"
 run av-image --provider library --library nowhere < s.jsonl
 is "$rc" 66 "missing library folder"
 

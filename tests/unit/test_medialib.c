@@ -120,6 +120,16 @@ int main(void)
            AVK_EX_UNAVAILABLE, "still unavailable");
     is_int(nwarn, 2, "bad files are not retried");
 
+    {
+        char h1[65], h2[65];
+        avk_medialib *l2;
+        is_int(avk_medialib_fingerprint(lib, h1), 0, "fingerprint");
+        text(dir, "beach/waves.tags", "surf");
+        l2 = avk_medialib_open(dir, &err);
+        ok(l2 && avk_medialib_fingerprint(l2, h2) == 0 && strcmp(h1, h2) != 0,
+           "a new sidecar changes the fingerprint");
+        avk_medialib_free(l2);
+    }
     avk_medialib_reset(lib);
     kw[0] = "morning";
     rc = avk_medialib_pick(lib, kw, 1, 1, &path, &score, &im, &err);
