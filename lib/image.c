@@ -194,6 +194,61 @@ static int frame_to_image(const AVFrame *fr, avk_image *out, avk_err *err)
     return 0;
 }
 
+/* Turn im upright for an EXIF orientation (2..8; others leave it):
+ * 2 mirror, 3 rotate 180, 4 flip, 5 transpose, 6 rotate 90 clockwise,
+ * 7 transverse, 8 rotate 90 counter-clockwise. */
+static int apply_orientation(avk_image *im, int orient)
+{
+    avk_image t;
+    int x, y, swap = orient >= 5 && orient <= 8, rc;
+
+    if (orient < 2 || orient > 8)
+        return 0;
+    avk_image_init(&t);
+    if ((rc = swap ? avk_image_alloc(&t, im->h, im->w)
+                   : avk_image_alloc(&t, im->w, im->h)))
+        return rc;
+    for (y = 0; y < im->h; y++)
+        for (x = 0; x < im->w; x++) {
+            int dx, dy;
+            switch (orient) {
+            case 2:
+                dx = im->w - 1 - x;
+                dy = y;
+                break;
+            case 3:
+                dx = im->w - 1 - x;
+                dy = im->h - 1 - y;
+                break;
+            case 4:
+                dx = x;
+                dy = im->h - 1 - y;
+                break;
+            case 5:
+                dx = y;
+                dy = x;
+                break;
+            case 6:
+                dx = im->h - 1 - y;
+                dy = x;
+                break;
+            case 7:
+                dx = im->h - 1 - y;
+                dy = im->w - 1 - x;
+                break;
+            default:
+                dx = y;
+                dy = im->w - 1 - x;
+                break;
+            }
+            memcpy(t.px + (size_t)dy * t.stride + 4 * (size_t)dx,
+                   im->px + (size_t)y * im->stride + 4 * (size_t)x, 4);
+        }
+    avk_image_release(im);
+    *im = t;
+    return 0;
+}
+
 /* A read-only in-memory stream for libavformat. */
 struct memio {
     const uint8_t *data;
@@ -370,6 +425,12 @@ static int decode_first(AVFormatContext *f, avk_image *out, avk_err *err)
         }
     }
     rc = frame_to_image(fr, out, err);
+    if (rc == 0) {
+        const AVDictionaryEntry *o =
+            av_dict_get(fr->metadata, "Orientation", NULL, 0);
+        if (o && (rc = apply_orientation(out, atoi(o->value))))
+            avk_fail(err, rc, "out of memory");
+    }
 done:
     av_frame_free(&fr);
     av_packet_free(&pkt);

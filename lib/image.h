@@ -42,7 +42,8 @@ int avk_image_alloc(avk_image *im, int w, int h);
 void avk_image_fill(avk_image *im, uint32_t rgba);
 
 /* Decode the first frame of any still libavcodec knows (PNG, JPEG, WebP,
- * BMP, GIF, ...).  Empty, truncated or corrupt files fail with
+ * BMP, GIF, ...), turned upright by its EXIF orientation when it has one.
+ * Empty, truncated or corrupt files fail with
  * AVK_EX_DATAERR, a missing file with AVK_EX_NOINPUT; out is then empty. */
 int avk_image_load(const char *path, avk_image *out, avk_err *err);
 int avk_image_load_mem(const void *data, size_t len, avk_image *out,

@@ -109,6 +109,49 @@ static void test_resize_cover(void)
     avk_image_release(&r);
 }
 
+/* A JPEG with an EXIF orientation is turned upright. */
+static void test_orientation(void)
+{
+    static const unsigned char app1[] = {
+        0xFF, 0xE1, 0x00, 0x22, 'E', 'x', 'i', 'f', 0, 0, 'M', 'M', 0,
+        42,   0,    0,    0,    8, /* TIFF header, IFD at 8 */
+        0,    1,                   /* one entry */
+        0x01, 0x12, 0,    3,    0,   0,   0,   1,   0, 6, 0,   0, /* Orientation
+                                                                     = 6 */
+        0,    0,    0,    0}; /* no next IFD */
+    avk_image a, b;
+    avk_err err;
+    uint8_t *jpg, *mod;
+    size_t len;
+    int x, y;
+
+    avk_image_init(&a);
+    avk_image_init(&b);
+    avk_image_alloc(&a, 32, 16);
+    for (y = 0; y < 16; y++)
+        for (x = 0; x < 32; x++) {
+            uint8_t *p = px(&a, x, y);
+            p[0] = x < 16 ? 255 : 0;
+            p[1] = 0;
+            p[2] = x < 16 ? 0 : 255;
+            p[3] = 255;
+        }
+    is_int(avk_image_encode_jpeg(&a, 95, &jpg, &len, &err), 0, "encode jpeg");
+    mod = malloc(len + sizeof app1);
+    memcpy(mod, jpg, 2);
+    memcpy(mod + 2, app1, sizeof app1);
+    memcpy(mod + 2 + sizeof app1, jpg + 2, len - 2);
+    is_int(avk_image_load_mem(mod, len + sizeof app1, &b, &err), 0,
+           "load jpeg with EXIF orientation 6");
+    ok(b.w == 16 && b.h == 32, "rotated to portrait (%dx%d)", b.w, b.h);
+    ok(b.w == 16 && px(&b, 8, 4)[0] > 200 && px(&b, 8, 28)[2] > 200,
+       "the left half is now on top");
+    free(jpg);
+    free(mod);
+    avk_image_release(&a);
+    avk_image_release(&b);
+}
+
 static void test_files(void)
 {
     char dir[] = "/tmp/avk-image-XXXXXX";
@@ -229,5 +272,6 @@ int main(void)
     test_alloc_blend();
     test_resize_cover();
     test_files();
+    test_orientation();
     return tap_done();
 }
