@@ -37,7 +37,7 @@ typedef struct iopts {
     const char *prompt, *output, *aspect, *provider, *library, *palette, *style,
         *format;
     long long seed, quality;
-    int seed_set, no_title;
+    int seed_set, no_title, videos;
     /* opened in main */
     avk_fonts *fonts;
     avk_medialib *lib;
@@ -204,19 +204,24 @@ static int image_stage(avk_ctx *ctx, json_t *doc, avk_stage_result *res,
                      "project %s: scene %zu: no library match, "
                      "using procedural art",
                      avk_doc_id(doc), i);
-        if ((rc = encode(o, &r.image, jpeg, &data, &len, err)) ||
-            (rc = avk_asset_import_mem(ctx->ws_root, data, len,
-                                       jpeg ? "image/jpeg" : "image/png", &a,
-                                       err))) {
-            free(data);
-            break;
-        }
+        if (r.kind == AVK_MEDIA_VIDEO)
+            rc = avk_asset_import_file(ctx->ws_root, r.path,
+                                       avk_asset_type_for(r.path), &a, err);
+        else if ((rc = encode(o, &r.image, jpeg, &data, &len, err)) == 0)
+            rc = avk_asset_import_mem(ctx->ws_root, data, len,
+                                      jpeg ? "image/jpeg" : "image/png", &a,
+                                      err);
         free(data);
+        if (rc)
+            break;
         entry = json_pack("{s:o, s:s, s:s, s:s?, s:i, s:i, s:n, s:n}", "asset",
-                          avk_asset_to_json(&a), "kind", "image", "source",
-                          r.source, "prompt", visual && *visual ? visual : text,
-                          "width", f.width, "height", f.height, "attribution",
-                          "license");
+                          avk_asset_to_json(&a), "kind",
+                          r.kind == AVK_MEDIA_VIDEO ? "video" : "image",
+                          "source", r.source, "prompt",
+                          visual && *visual ? visual : text, "width", r.width,
+                          "height", r.height, "attribution", "license");
+        if (entry && r.kind == AVK_MEDIA_VIDEO)
+            json_object_set_new(entry, "duration", json_real(r.duration));
         if (entry && r.title)
             json_object_set_new(entry, "title", json_string(r.title));
         if (entry && r.path) {
@@ -337,6 +342,9 @@ int main(int argc, char **argv)
             {0, "style", AVK_OPT_STR, "NAME",
              "soft, geometric or minimal (default: auto)", &o.style,
              "auto|soft|geometric|minimal", NULL, 0},
+            {0, "videos", AVK_OPT_FLAG, NULL,
+             "library: offer video clips (mp4, mov, webm) too", &o.videos, NULL,
+             NULL, 0},
             {0, "no-title", AVK_OPT_FLAG, NULL,
              "procedural art without the title card", &o.no_title, NULL, NULL,
              0},
@@ -428,6 +436,8 @@ int main(int argc, char **argv)
         rc = run_prompt(&ctx, &o);
         goto out;
     }
+    if (o.lib)
+        avk_medialib_set_videos(o.lib, o.videos);
     if (o.lib && avk_medialib_fingerprint(o.lib, libfp)) {
         avk_fail(&err, AVK_EX_OSERR, "out of memory");
         rc = avk_report(&ctx.diag, &err, err.code);

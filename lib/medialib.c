@@ -35,7 +35,7 @@ struct entry {
     struct word *words;
     size_t nwords, capwords;
     long long size, mtime; /* as scanned, for the fingerprint */
-    int used, bad;
+    int used, bad, video;
 };
 
 struct avk_medialib {
@@ -43,6 +43,7 @@ struct avk_medialib {
     size_t n, cap;
     avk_medialib_warn_fn warn;
     void *warn_ctx;
+    int videos; /* offer video clips too */
 };
 
 static const char *const stopwords[] = {
@@ -136,10 +137,12 @@ static int add_word(void *vctx, const char *w)
     return 0;
 }
 
-static int has_image_ext(const char *name)
+/* 1 for a still's extension, 2 for a clip's, 0 for anything else. */
+static int media_ext(const char *name)
 {
     static const char *const ext[] = {"png", "jpg", "jpeg", "webp", "bmp",
                                       "gif", "tif", "tiff", NULL};
+    static const char *const vext[] = {"mp4", "mov", "webm", NULL};
     const char *dot = strrchr(name, '.');
     size_t i;
 
@@ -148,6 +151,9 @@ static int has_image_ext(const char *name)
     for (i = 0; ext[i]; i++)
         if (strcasecmp(dot + 1, ext[i]) == 0)
             return 1;
+    for (i = 0; vext[i]; i++)
+        if (strcasecmp(dot + 1, vext[i]) == 0)
+            return 2;
     return 0;
 }
 
@@ -199,7 +205,7 @@ static int read_sidecar(struct entry *e, const char *path)
 }
 
 static int add_file(avk_medialib *lib, const char *root, const char *path,
-                    const struct stat *st)
+                    const struct stat *st, int video)
 {
     struct entry *e;
     struct addctx c;
@@ -221,6 +227,7 @@ static int add_file(avk_medialib *lib, const char *root, const char *path,
     memset(e, 0, sizeof *e);
     if (!(e->path = strdup(path)))
         return AVK_EX_OSERR;
+    e->video = video;
     e->size = (long long)st->st_size;
     e->mtime = (long long)st->st_mtime;
     lib->n++;
@@ -260,8 +267,8 @@ static int scan(avk_medialib *lib, const char *root, const char *dir, int depth)
             else if ((S_ISREG(st.st_mode) ||
                       (S_ISLNK(st.st_mode) && stat(p, &st) == 0 &&
                        S_ISREG(st.st_mode))) &&
-                     has_image_ext(de->d_name))
-                rc = add_file(lib, root, p, &st);
+                     media_ext(de->d_name))
+                rc = add_file(lib, root, p, &st, media_ext(de->d_name) == 2);
         }
         free(p);
     }
@@ -333,6 +340,11 @@ size_t avk_medialib_count(const avk_medialib *lib)
     return lib->n;
 }
 
+void avk_medialib_set_videos(avk_medialib *lib, int on)
+{
+    lib->videos = on ? 1 : 0;
+}
+
 void avk_medialib_reset(avk_medialib *lib)
 {
     size_t i;
@@ -397,10 +409,28 @@ static void warnf(avk_medialib *lib, const char *msg)
         lib->warn(lib->warn_ctx, msg);
 }
 
+/* Check the chosen entry; 0 when usable (img or info filled). */
+static int try_entry(const struct entry *e, avk_image *img,
+                     avk_media_info *info, avk_err *e2)
+{
+    if (avk_media_probe(e->path, info, e2) != 0)
+        return e2->code;
+    if (e->video) {
+        if (info->kind != AVK_MEDIA_VIDEO || info->duration <= 0)
+            return avk_fail(e2, AVK_EX_DATAERR, "not a video clip");
+        return 0;
+    }
+    if (info->kind != AVK_MEDIA_IMAGE)
+        return avk_fail(e2, AVK_EX_DATAERR, "not a still image");
+    return avk_image_load(e->path, img, e2);
+}
+
 int avk_medialib_pick(avk_medialib *lib, const char *const *keywords,
                       size_t nkeywords, uint64_t seed, const char **path,
-                      double *score, avk_image *img, avk_err *err)
+                      double *score, avk_image *img, avk_media_info *info,
+                      avk_err *err)
 {
+    avk_media_info mi;
     struct query q = {NULL, 0, 0};
     size_t i;
     int rc = 0, pass;
@@ -419,13 +449,13 @@ int avk_medialib_pick(avk_medialib *lib, const char *const *keywords,
             double best = 0;
             uint64_t bestkey = 0;
             struct entry *be = NULL;
-            avk_media_info mi;
             avk_err e2;
             for (i = 0; i < lib->n; i++) {
                 struct entry *e = &lib->e[i];
                 double s;
                 uint64_t key;
-                if (e->bad || (pass == 0 && e->used))
+                if (e->bad || (pass == 0 && e->used) ||
+                    (e->video && !lib->videos))
                     continue;
                 s = score_entry(e, &q);
                 key = mix(seed ^ mix((uint64_t)i + 1));
@@ -438,12 +468,12 @@ int avk_medialib_pick(avk_medialib *lib, const char *const *keywords,
             if (!be)
                 break;
             avk_err_clear(&e2);
-            if (avk_media_probe(be->path, &mi, &e2) == 0 &&
-                mi.kind == AVK_MEDIA_IMAGE &&
-                avk_image_load(be->path, img, &e2) == 0) {
+            if (try_entry(be, img, &mi, &e2) == 0) {
                 be->used = 1;
                 *path = be->path;
                 *score = best;
+                if (info)
+                    *info = mi;
                 break;
             }
             if (e2.code == AVK_EX_OSERR) {
@@ -454,10 +484,7 @@ int avk_medialib_pick(avk_medialib *lib, const char *const *keywords,
             {
                 char msg[1200];
                 snprintf(msg, sizeof msg, "skipping '%s': %s", be->path,
-                         mi.kind != AVK_MEDIA_IMAGE &&
-                                 mi.kind != AVK_MEDIA_UNKNOWN
-                             ? "not a still image"
-                             : e2.msg);
+                         e2.msg);
                 warnf(lib, msg);
             }
         }
@@ -481,7 +508,8 @@ int avk_medialib_fingerprint(const avk_medialib *lib, char hex[65])
         return AVK_EX_OSERR;
     for (i = 0; i < lib->n; i++) {
         const struct entry *e = &lib->e[i];
-        int n = snprintf(num, sizeof num, "\n%lld %lld", e->size, e->mtime);
+        int n = snprintf(num, sizeof num, "\n%lld %lld %d", e->size, e->mtime,
+                         e->video && lib->videos);
         if (avk_sha256_update(h, e->path, strlen(e->path) + 1) ||
             avk_sha256_update(h, num, (size_t)n))
             goto fail;

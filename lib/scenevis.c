@@ -73,6 +73,7 @@ int avk_scenevis_make(const avk_scenevis_opts *o, const avk_scenevis_scene *s,
         const char **kw = calloc(s->nkeywords + 1, sizeof *kw);
         const char *path = NULL;
         avk_image src;
+        avk_media_info mi;
         avk_err e2;
         size_t i;
 
@@ -85,10 +86,22 @@ int avk_scenevis_make(const avk_scenevis_opts *o, const avk_scenevis_scene *s,
         rc = avk_medialib_pick(o->library, kw, s->nkeywords + 1,
                                o->seed ^ (uint64_t)(s->index + 1) *
                                              0x9e3779b97f4a7c15ULL,
-                               &path, &r->score, &src, &e2);
+                               &path, &r->score, &src, &mi, &e2);
         free(kw);
         if (rc == AVK_EX_OSERR)
             return avk_fail(err, rc, "out of memory");
+        if (rc == 0 && mi.kind == AVK_MEDIA_VIDEO) {
+            if (!(r->path = strdup(path))) {
+                avk_scenevis_result_release(r);
+                return avk_fail(err, AVK_EX_OSERR, "out of memory");
+            }
+            r->kind = AVK_MEDIA_VIDEO;
+            r->width = mi.width;
+            r->height = mi.height;
+            r->duration = mi.duration;
+            strcpy(r->source, "library");
+            return 0;
+        }
         if (rc == 0) {
             rc = avk_image_cover(&src, o->width, o->height, &r->image, err);
             avk_image_release(&src);
@@ -101,6 +114,9 @@ int avk_scenevis_make(const avk_scenevis_opts *o, const avk_scenevis_scene *s,
                 return avk_fail(err, AVK_EX_OSERR, "out of memory");
             }
             strcpy(r->source, "library");
+            r->kind = AVK_MEDIA_IMAGE;
+            r->width = o->width;
+            r->height = o->height;
             return 0;
         }
         r->score = 0;
@@ -131,5 +147,8 @@ int avk_scenevis_make(const avk_scenevis_opts *o, const avk_scenevis_scene *s,
         return rc;
     }
     strcpy(r->source, "local");
+    r->kind = AVK_MEDIA_IMAGE;
+    r->width = o->width;
+    r->height = o->height;
     return 0;
 }

@@ -3,8 +3,9 @@
  * one is given and something matches, else procedural art.
  *
  * This is av-image's testable core; the command adds documents, assets
- * and options around it.  The result is always exactly width x height
- * (library images are scaled to cover and centre-cropped).
+ * and options around it.  A still is always exactly width x height
+ * (library images are scaled to cover and centre-cropped); a library clip
+ * (only when the library offers clips) is returned by path, as it is.
  */
 #ifndef AVK_SCENEVIS_H
 #define AVK_SCENEVIS_H
@@ -36,11 +37,14 @@ typedef struct avk_scenevis_scene {
 } avk_scenevis_scene;
 
 typedef struct avk_scenevis_result {
-    avk_image image;
-    char source[16]; /* "library" or "local" */
-    char *path;      /* library file used, or NULL */
-    double score;    /* library match score; 0 for local */
-    char *title;     /* text set on the local card, or NULL */
+    int kind;          /* AVK_MEDIA_IMAGE, or AVK_MEDIA_VIDEO for a clip */
+    avk_image image;   /* the still; empty for a clip */
+    int width, height; /* the still's size, or the clip's own */
+    double duration;   /* a clip's length in seconds; 0 for stills */
+    char source[16];   /* "library" or "local" */
+    char *path;        /* library file used, or NULL */
+    double score;      /* library match score; 0 for local */
+    char *title;       /* text set on the local card, or NULL */
 } avk_scenevis_result;
 
 void avk_scenevis_result_init(avk_scenevis_result *r);

@@ -131,6 +131,24 @@ run av-image --format png --provider library --library lib < lib.jsonl
 is "$(sqlite3 .av/store.db "SELECT status FROM stage_runs WHERE stage='visuals' ORDER BY rowid DESC LIMIT 1")" "ok" "re-tagged library: made again"
 seed=$(jget "$out" visuals.seed)
 ok "$(python3 -c "import sys; sys.exit(not 0 <= int(sys.argv[1]) < 2**53)" "$seed"; echo $?)" "derived seed is a safe JSON integer"
+# clips, only with --videos
+mkdir -p lib/clips
+"$AVK_BUILD/tests/mkclip" lib/clips/ocean-waves.mp4 64 48 20
+python3 - s.jsonl > ocean.jsonl <<'PY'
+import json, sys
+d = json.loads(open(sys.argv[1]).readline())
+d["script"]["scenes"] = [{"text": "Waves roll in.", "keywords": ["ocean waves"]}]
+print(json.dumps(d))
+PY
+run av-image --provider library --library lib < ocean.jsonl
+is "$(jget "$out" visuals.scenes.0.source)" "local" "clips are not used without --videos"
+run av-image --videos --provider library --library lib < ocean.jsonl
+flat "$out" f4
+is "$(get f4 visuals.scenes.0.kind)" "video" "--videos: a matching clip is used"
+is "$(get f4 visuals.scenes.0.asset.type)" "video/mp4" "clip stored as a video asset"
+is "$(get f4 visuals.scenes.0.width)x$(get f4 visuals.scenes.0.height)" "64x48" "the clip's own size"
+ok "$(python3 -c "import sys; sys.exit(not 1.5 < float(sys.argv[1]) < 2.5)" "$(get f4 visuals.scenes.0.duration)"; echo $?)" "clip duration recorded"
+check "clip copied unchanged" cmp lib/clips/ocean-waves.mp4 "$(get f4 visuals.scenes.0.asset.path)"
 run av-image --provider library --library nowhere < s.jsonl
 is "$rc" 66 "missing library folder"
 
