@@ -24,8 +24,9 @@
 
 #include "buf.h"
 #include "fsutil.h"
+#include "hash.h"
 #include "wording.h"
-#include "yamlx.h"
+#include "yamljson.h"
 
 static const char *const styles[] = {"engaging", "educational", "funny",
                                      "professional", "story", NULL};
@@ -61,6 +62,8 @@ static uint64_t fnv1a(const char *s)
 
 /* ------------------------------------------------------------------ */
 /* Templates                                                           */
+
+static int json_int(const json_t *o, const char *key, int dflt);
 
 struct tpl {
     json_t *root;
@@ -229,9 +232,7 @@ static int load_template(struct tplset *set, const char *path, avk_err *err)
     }
     t->format = format;
     t->lang = lang;
-    t->priority = 0;
-    if (json_is_string(json_object_get(root, "priority")))
-        t->priority = atoi(json_string_value(json_object_get(root, "priority")));
+    t->priority = json_int(root, "priority", 0);
     set->n++;
     return 0;
 }
@@ -241,16 +242,28 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int load_dir(struct tplset *set, const char *dir, avk_err *err)
+/* The sorted *.yaml / *.yml names in dir (a NULL-terminated array the
+ * caller frees with free_names), or NULL with *n = 0 when dir cannot be
+ * opened.  Returns 0 or AVK_EX_OSERR. */
+static void free_names(char **names, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+static int yaml_names(const char *dir, char ***out, size_t *nout)
 {
     DIR *d = opendir(dir);
     struct dirent *de;
     char **names = NULL;
-    size_t n = 0, cap = 0, i;
-    int rc = 0;
+    size_t n = 0, cap = 0;
 
+    *out = NULL;
+    *nout = 0;
     if (!d)
-        return 0; /* a missing directory just adds nothing */
+        return 0;
     while ((de = readdir(d)) != NULL) {
         size_t len = strlen(de->d_name);
         if (de->d_name[0] == '.' ||
@@ -260,21 +273,73 @@ static int load_dir(struct tplset *set, const char *dir, avk_err *err)
         if (n == cap) {
             size_t nc = cap ? cap * 2 : 32;
             char **v = realloc(names, nc * sizeof *v);
-            if (!v) {
-                rc = avk_fail(err, AVK_EX_OSERR, "out of memory");
-                goto out;
-            }
+            if (!v)
+                goto oom;
             names = v;
             cap = nc;
         }
-        if (!(names[n] = strdup(de->d_name))) {
-            rc = avk_fail(err, AVK_EX_OSERR, "out of memory");
-            goto out;
-        }
+        if (!(names[n] = strdup(de->d_name)))
+            goto oom;
         n++;
     }
+    closedir(d);
     if (n > 1)
         qsort(names, n, sizeof *names, cmp_str);
+    *out = names;
+    *nout = n;
+    return 0;
+oom:
+    closedir(d);
+    free_names(names, n);
+    return AVK_EX_OSERR;
+}
+
+int avk_script_templates_digest(const char *const *dirs, size_t ndirs,
+                                char hex[65], avk_err *err)
+{
+    avk_buf all;
+    size_t i, j;
+    int rc = 0;
+
+    avk_buf_init(&all);
+    for (i = 0; i < ndirs && rc == 0; i++) {
+        char **names;
+        size_t n;
+        if (yaml_names(dirs[i], &names, &n) != 0) {
+            rc = avk_fail(err, AVK_EX_OSERR, "out of memory");
+            break;
+        }
+        for (j = 0; j < n && rc == 0; j++) {
+            char *path = avk_path_join(dirs[i], names[j]);
+            avk_buf file;
+            avk_buf_init(&file);
+            if (!path)
+                rc = avk_fail(err, AVK_EX_OSERR, "out of memory");
+            else if (avk_is_file(path) &&
+                     (rc = avk_read_file(path, &file, err)) == 0 &&
+                     (avk_buf_printf(&all, "%zu:%s\n%zu:", i, names[j],
+                                     file.len) != 0 ||
+                      avk_buf_add(&all, file.data ? file.data : "", file.len) != 0))
+                rc = avk_fail(err, AVK_EX_OSERR, "out of memory");
+            avk_buf_release(&file);
+            free(path);
+        }
+        free_names(names, n);
+    }
+    if (rc == 0 && avk_sha256_hex(all.data ? all.data : "", all.len, hex) != 0)
+        rc = avk_fail(err, AVK_EX_OSERR, "cannot hash the templates");
+    avk_buf_release(&all);
+    return rc;
+}
+
+static int load_dir(struct tplset *set, const char *dir, avk_err *err)
+{
+    char **names;
+    size_t n, i;
+    int rc = 0;
+
+    if (yaml_names(dir, &names, &n) != 0)
+        return avk_fail(err, AVK_EX_OSERR, "out of memory");
     for (i = 0; i < n && rc == 0; i++) {
         char *path = avk_path_join(dir, names[i]);
         if (!path) {
@@ -282,14 +347,10 @@ static int load_dir(struct tplset *set, const char *dir, avk_err *err)
             break;
         }
         if (avk_is_file(path))
-            rc = load_template(set, path, err);
+            rc = load_template(set, path, err); /* a missing dir adds nothing */
         free(path);
     }
-out:
-    for (i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    closedir(d);
+    free_names(names, n);
     return rc;
 }
 
@@ -1186,8 +1247,16 @@ static json_t *scene_keywords(const struct gen *g, const char *core,
         char *more[4];
         if (!src || !*src)
             continue;
-        m = avk_keywords(g->lang, src, round == 1 ? NULL : g->topic.topic,
-                         more, want);
+        if (round == 1 && avk_count_words(g->topic.subject) <= 3 &&
+            avk_count_words(g->topic.subject) > 0 &&
+            avk_utf8_len(g->topic.subject) <= 40) {
+            /* a short subject is the best title card: "save money" */
+            m = 1;
+            if (!(more[0] = strdup(g->topic.subject)))
+                goto oom;
+        } else
+            m = avk_keywords(g->lang, src, round == 1 ? NULL : g->topic.topic,
+                             more, want);
         if (m < 0)
             goto oom;
         for (i = 0; i < m; i++) {
@@ -1571,9 +1640,9 @@ int avk_script_generate(const avk_script_req *req, json_t **script_out,
     if (!g.lang)
         g.lang = req->lang; /* templates may still exist for it */
     duration = req->duration_s > 0 ? req->duration_s : 60.0;
-    if (duration < 5 || duration > 600 || isnan(req->duration_s))
+    if (duration < 3 || duration > 600 || isnan(req->duration_s))
         return avk_fail(err, AVK_EX_DATAERR,
-                        "duration %g s is out of range (5 to 600)", duration);
+                        "duration %g s is out of range (3 to 600)", duration);
     if (req->scenes < 0 || req->scenes > AVK_SCRIPT_MAX_SCENES)
         return avk_fail(err, AVK_EX_DATAERR,
                         "%d scenes is out of range (1 to %d)", req->scenes,

@@ -54,6 +54,13 @@ typedef struct avk_script_req {
 int avk_script_generate(const avk_script_req *req, json_t **script_out,
                         avk_err *err);
 
+/* sha256 (hex) over the names and contents of the template files the
+ * directories hold (*.yaml, *.yml, in search order), so a caller can tell
+ * when an edited template should invalidate earlier scripts.  Missing
+ * directories count as empty.  Fails with AVK_EX_IOERR or AVK_EX_OSERR. */
+int avk_script_templates_digest(const char *const *dirs, size_t ndirs,
+                                char hex[65], avk_err *err);
+
 /* Check a .script section: every field present with the right type,
  * title within 100 characters, at least one scene, hashtags starting
  * with '#'.  Unknown fields are allowed (they pass through).  Fails with

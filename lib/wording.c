@@ -114,7 +114,13 @@ static const char *const en_stop[] = {
     "has", "have", "had", "having", "i've", "we're", "they're", "it'll",
     "that'll", "who's", "hold", "pick", "stick", "save", "share",
     "follow", "comment", "list", "video", "idea", "ideas", "point",
-    "question", "answer", "myth", "fact", "story", NULL};
+    "question", "answer", "myth", "fact", "story", "holds", "hold",
+    "sounds", "sound", "seems", "seem", "feels", "feel", "works", "work",
+    "happens", "happen", "becomes", "become", "helps", "help", "starts",
+    "settles", "hear", "heard", "read", "learn", "thinks", "believe",
+    "wants", "knows", "shows", "show", "turns", "turn", "pays", "adds",
+    "sticks", "fits", "fit", "changes", "change", "ties", "together",
+    "most", "probably", "likely", "exactly", "notice", NULL};
 
 static const char *const es_numbers[] = {
     "cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete",

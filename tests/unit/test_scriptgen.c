@@ -1,5 +1,5 @@
 /* Unit tests for the offline script writer (scriptgen), its wording
- * helpers and the YAML loader. */
+ * helpers. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +9,6 @@
 #include "scriptgen.h"
 #include "tap.h"
 #include "wording.h"
-#include "yamlx.h"
 
 static char tdir[1024];
 static const char *dirs[1];
@@ -410,7 +409,7 @@ static void test_errors_and_dirs(void)
     r.scenes = 50;
     ok(avk_script_generate(&r, &s, &e) == AVK_EX_DATAERR, "too many scenes");
     req_init(&r, "x");
-    r.duration_s = 2;
+    r.duration_s = 1;
     ok(avk_script_generate(&r, &s, &e) == AVK_EX_DATAERR, "too short");
 
     if (!mkdtemp(tmp)) {
@@ -571,32 +570,12 @@ static void test_wording(void)
         free(kw[i]);
 }
 
-static void test_yaml(void)
-{
-    json_t *j = NULL;
-    avk_err e;
-    const char *ok1 = "a: yes\nb: [1, two]\nc:\n  d: \"x: y\"\n";
-    ok(avk_yaml_parse(ok1, strlen(ok1), "t", &j, &e) == 0 &&
-           strcmp(json_string_value(json_object_get(j, "a")), "yes") == 0 &&
-           strcmp(json_string_value(json_array_get(json_object_get(j, "b"), 0)),
-                  "1") == 0,
-       "yaml: scalars stay strings");
-    json_decref(j);
-    ok(avk_yaml_parse("a: &x 1\nb: *x\n", 14, "t", &j, &e) == AVK_EX_DATAERR,
-       "yaml: aliases refused");
-    ok(avk_yaml_parse("a: 1\na: 2\n", 10, "t", &j, &e) == AVK_EX_DATAERR &&
-           strstr(e.msg, "duplicate"), "yaml: duplicate keys refused");
-    ok(avk_yaml_parse("a: [1\n", 6, "f.yaml", &j, &e) == AVK_EX_DATAERR &&
-           strstr(e.msg, "f.yaml: line"), "yaml: syntax error with line");
-}
-
 int main(void)
 {
     const char *dd = getenv("AV_DATADIR");
     snprintf(tdir, sizeof tdir, "%s/templates/scripts", dd ? dd : "share");
     dirs[0] = tdir;
     test_wording();
-    test_yaml();
     test_matrix("en");
     test_matrix("es");
     test_determinism();
