@@ -34,7 +34,7 @@ static const char *const slot_names[] = {
     "topic", "subject", "things", "thing", "goal", "audience", "n",
     "n_word", "i", "i_word", "ordinal", "item_title", "item_summary",
     "item_more", "item_source", "keywords", NULL};
-static const char *const filter_names[] = {"cap", "a", NULL};
+static const char *const filter_names[] = {"cap", "a", "opt", NULL};
 
 /* ------------------------------------------------------------------ */
 /* PRNG                                                                */
@@ -363,6 +363,7 @@ struct sent {
     const json_t *var; /* template line it came from */
     int transition;
     int own; /* a line of the unit itself, not of the shared pool */
+    int ord; /* its place in the template, to speak own lines in order */
 };
 
 enum { U_OPEN, U_BODY, U_CLOSE };
@@ -608,8 +609,17 @@ static int render(const struct gen *g, const struct slots *sl,
             bar = memchr(name, '|', (size_t)(end - name));
             val = slot_value(g, sl, name, (size_t)((bar ? bar : end) - name));
             if (!val || !*val) {
-                avk_buf_release(&b);
-                return 1;
+                /* {slot|opt}: an empty slot just leaves nothing */
+                const char *o = bar;
+                while (o && !(strncmp(o, "|opt", 4) == 0 &&
+                              (o[4] == '|' || o[4] == '}')))
+                    o = memchr(o + 1, '|', (size_t)(end - o - 1));
+                if (!o) {
+                    avk_buf_release(&b);
+                    return 1;
+                }
+                p = end + 1;
+                continue;
             }
             if (!(cur = strdup(val)))
                 rc = AVK_EX_OSERR;
@@ -619,6 +629,8 @@ static int render(const struct gen *g, const struct slots *sl,
                 char *next = NULL;
                 if (fn == 3 && strncmp(f, "cap", 3) == 0)
                     next = avk_capitalise(cur);
+                else if (fn == 3 && strncmp(f, "opt", 3) == 0)
+                    next = strdup(cur);
                 else if (fn == 1 && f[0] == 'a') {
                     const char *art = avk_article(cur);
                     size_t need = strlen(art) + strlen(cur) + 2;
@@ -648,6 +660,8 @@ static int render(const struct gen *g, const struct slots *sl,
         avk_buf_release(&b);
         return AVK_EX_OSERR;
     }
+    while (b.len > 0 && b.data[b.len - 1] == ' ')
+        b.data[--b.len] = '\0'; /* an empty {slot|opt} at the end */
     *out = avk_buf_detach(&b);
     return *out ? 0 : AVK_EX_OSERR;
 }
@@ -760,6 +774,7 @@ static int add_cands(struct gen *g, const struct slots *sl, struct unit *u,
         c->var = lines[i];
         c->transition = transition;
         c->own = own;
+        c->ord = (int)i;
     }
     return 0;
 }
@@ -1086,12 +1101,17 @@ static int fill(struct gen *g, double W, int hi)
             break;
         {
             struct unit *u = &g->units[best];
-            for (c = 0; c < u->ncand && nfit < 256; c++)
-                if (total + u->cand[c].words <= hi &&
-                    !var_used(g, u->cand[c].var) &&
-                    !text_used(g, u->cand[c].text) &&
-                    !(u->cand[c].transition && u->trans.text))
-                    fit[nfit++] = c;
+            int pass;
+            /* the unit's own lines first: they say something about this
+             * point; the shared pool only fills up */
+            for (pass = 0; pass < 2 && nfit == 0; pass++)
+                for (c = 0; c < u->ncand && nfit < 256; c++)
+                    if (total + u->cand[c].words <= hi &&
+                        (pass == 1 || u->cand[c].own) &&
+                        !var_used(g, u->cand[c].var) &&
+                        !text_used(g, u->cand[c].text) &&
+                        !(u->cand[c].transition && u->trans.text))
+                        fit[nfit++] = c;
             c = fit[rng_below(&g->rng, nfit)];
             if (mark_used(g, u->cand[c].var, u->cand[c].text) != 0)
                 return AVK_EX_OSERR;
@@ -1116,9 +1136,19 @@ static size_t unit_pieces(const struct unit *u, const struct sent **out)
     if (u->trans.text)
         out[n++] = &u->trans;
     out[n++] = &u->lead;
-    for (i = 0; i < u->nmore; i++) /* the unit's own lines first */
-        if (u->more[i].own)
-            out[n++] = &u->more[i];
+    {
+        /* the unit's own lines first, in the template's order */
+        size_t first = n, a, b;
+        for (i = 0; i < u->nmore; i++)
+            if (u->more[i].own)
+                out[n++] = &u->more[i];
+        for (a = first + 1; a < n; a++)
+            for (b = a; b > first && out[b - 1]->ord > out[b]->ord; b--) {
+                const struct sent *t = out[b];
+                out[b] = out[b - 1];
+                out[b - 1] = t;
+            }
+    }
     for (i = 0; i < u->nmore; i++)
         if (!u->more[i].own)
             out[n++] = &u->more[i];
@@ -1318,9 +1348,7 @@ static int add_hashtags(struct gen *g, json_t *arr)
         tag[0] = '#';
         for (j = 0; w[j] && t < sizeof tag - 1; j++) {
             unsigned char c = (unsigned char)w[j];
-            if (c == ' ')
-                break; /* first word of the phrase only */
-            if (isalnum(c) || c >= 0x80)
+            if (isalnum(c) || c >= 0x80) /* "black holes" -> #blackholes */
                 tag[t++] = (char)tolower(c);
         }
         tag[t] = '\0';
@@ -1429,7 +1457,9 @@ static int finish(struct gen *g, double W, double duration, double wpm,
         words += avk_count_words(b.data);
         if (set_new(scene, "text", json_string(b.data)) != 0)
             goto oom;
-        if (!(kw = scene_keywords(g, core.data, b.data)))
+        if (!(kw = sc[j].u0 == g->nunits - 1
+                       ? scene_keywords(g, NULL, NULL) /* the call to action */
+                       : scene_keywords(g, core.data, b.data)))
             goto oom;
         /* the visual: the scene's first body unit's own lines, if any */
         vis = NULL;

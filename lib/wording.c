@@ -120,7 +120,9 @@ static const char *const en_stop[] = {
     "settles", "hear", "heard", "read", "learn", "thinks", "believe",
     "wants", "knows", "shows", "show", "turns", "turn", "pays", "adds",
     "sticks", "fits", "fit", "changes", "change", "ties", "together",
-    "most", "probably", "likely", "exactly", "notice", NULL};
+    "most", "probably", "likely", "exactly", "notice", "short", "simple",
+    "clear", "ask", "plain", "words", "knowing", "worked", "decide",
+    "imagine", NULL};
 
 static const char *const es_numbers[] = {
     "cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete",
