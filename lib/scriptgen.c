@@ -1086,6 +1086,8 @@ static int fill(struct gen *g, double W, int hi)
             const struct unit *u = &g->units[i];
             double r = u->words / u->weight;
             int any = 0;
+            if (u->nmore >= 200)
+                continue; /* keeps a scene's pieces within bounds */
             for (c = 0; c < u->ncand && !any; c++)
                 if (total + u->cand[c].words <= hi &&
                     !var_used(g, u->cand[c].var) &&
@@ -1303,17 +1305,35 @@ static json_t *scene_keywords(const struct gen *g, const char *core,
     }
     /* still short (a call-to-action scene about "save money"): the
      * subject if it is short, then the format's label ("step by step") */
-    for (round = 0; round < 2 && n < 2; round++) {
-        const char *extra = round == 0 ? g->topic.subject
-                                       : json_string_value(json_object_get(g->tpl->root, "label"));
-        int dup = 0;
-        if (!extra || !*extra || avk_count_words(extra) > 4)
-            continue;
-        for (j = 0; j < n; j++)
-            if (ci_contains(kw[j], extra) || ci_contains(extra, kw[j]))
-                dup = 1;
-        if (!dup && !(kw[n++] = strdup(extra)))
-            goto oom;
+    for (round = 0; round < 3 && n < 2; round++) {
+        char *more[3];
+        int m = 0, k;
+        if (round == 0) {
+            m = avk_keywords(g->lang, g->topic.topic, NULL, more, 3);
+            if (m < 0)
+                goto oom;
+        } else {
+            const char *extra =
+                round == 1 ? g->topic.subject
+                           : json_string_value(json_object_get(g->tpl->root, "label"));
+            if (!extra || !*extra || avk_count_words(extra) > 4)
+                continue;
+            if (!(more[0] = strdup(extra)))
+                goto oom;
+            m = 1;
+        }
+        for (k = 0; k < m; k++) {
+            int dup = 0;
+            for (j = 0; j < n; j++)
+                if (round == 2 ? strcasecmp(kw[j], more[k]) == 0
+                               : ci_contains(kw[j], more[k]) ||
+                                     ci_contains(more[k], kw[j]))
+                    dup = 1;
+            if (!dup && n < 2)
+                kw[n++] = more[k];
+            else
+                free(more[k]);
+        }
     }
     for (i = 0; i < n; i++) {
         if (json_array_append_new(arr, json_string(kw[i])) != 0) {
@@ -1572,7 +1592,8 @@ static int matches(const struct gen *g, const struct tpl *t)
         const char *f = json_string_value(lines[i]);
         unsigned fl = g->topic.flags;
         if (strcmp(f, "any") == 0 ||
-            (strcmp(f, "count") == 0 && (fl & AVK_TOPIC_COUNT)) ||
+            (strcmp(f, "count") == 0 && (fl & AVK_TOPIC_COUNT) &&
+             g->topic.count >= 2 && g->topic.count <= 12) ||
             (strcmp(f, "howto") == 0 && (fl & AVK_TOPIC_HOWTO)) ||
             (strcmp(f, "myth") == 0 && (fl & AVK_TOPIC_MYTH)) ||
             (strcmp(f, "story") == 0 && (fl & AVK_TOPIC_STORY)) ||

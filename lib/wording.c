@@ -59,9 +59,10 @@ static const char *const en_myth_nouns[] = {"myths", "myth",
                                             "misconceptions", NULL};
 static const char *const en_myth_preps[] = {"about ", "of ", "on ",
                                             "around ", NULL};
+/* a personal journey; "the story of the Eiffel Tower" is an explainer */
 static const char *const en_story_pre[] = {
-    "the story of ", "the story behind ", "story of ", "my journey with ",
-    "my journey into ", "my journey to ", "a story about ", NULL};
+    "my journey with ", "my journey into ", "my journey to ",
+    "my journey in ", "my experience with ", NULL};
 static const char *const en_connectors[] = {
     "of", "to", "for", "that", "which", "who", "you", "every", "in", "on",
     "from", "i", "we", "about", "with", "everyone", "all", "your", "to",
@@ -122,7 +123,7 @@ static const char *const en_stop[] = {
     "sticks", "fits", "fit", "changes", "change", "ties", "together",
     "most", "probably", "likely", "exactly", "notice", "short", "simple",
     "clear", "ask", "plain", "words", "knowing", "worked", "decide",
-    "imagine", NULL};
+    "imagine", "wish", "knew", "wrong", "else", "talk", NULL};
 
 static const char *const es_numbers[] = {
     "cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete",
@@ -144,8 +145,7 @@ static const char *const es_myth_nouns[] = {"mitos", "mito", NULL};
 static const char *const es_myth_preps[] = {"sobre ", "de ", "del ",
                                             "acerca de ", NULL};
 static const char *const es_story_pre[] = {
-    "la historia de ", "historia de ", "la historia detrás de ",
-    "mi experiencia con ", "mi camino hacia ", NULL};
+    "mi experiencia con ", "mi camino hacia ", "mi camino en ", NULL};
 static const char *const es_connectors[] = {
     "de", "del", "para", "que", "sobre", "en", "con", "a", "al", "sin",
     "por", "y", "cuando", "antes", "después", "si", "como", NULL};
@@ -868,6 +868,9 @@ int avk_keywords(const char *lang, const char *text, const char *hint,
             if (n < sizeof word) {
                 memcpy(word, s, n);
                 word[n] = '\0';
+                /* "else's" is as empty as "else" */
+                if (n > 2 && strcmp(word + n - 2, "'s") == 0)
+                    word[n - 2] = '\0';
             } else
                 word[0] = '\0';
             tok[ntok].content =

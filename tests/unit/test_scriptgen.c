@@ -14,7 +14,8 @@ static char tdir[1024];
 static const char *dirs[1];
 
 static const char *const formats[] = {"listicle", "howto", "myth",
-                                      "explainer", "story", "news", NULL};
+                                      "explainer", "story", "news",
+                                      "mistakes", NULL};
 static const char *const styles[] = {"engaging", "educational", "funny",
                                      "professional", "story", NULL};
 static const double durations[] = {15, 30, 60, 90};
@@ -53,6 +54,8 @@ static const char *topic_for(const char *lang, const char *format)
         return es ? "mi experiencia con el running" : "my journey with running";
     if (strcmp(format, "news") == 0)
         return es ? "coches eléctricos" : "electric cars";
+    if (strcmp(format, "mistakes") == 0)
+        return es ? "4 errores de principiante" : "4 mistakes beginners make";
     return es ? "los agujeros negros" : "black holes";
 }
 
@@ -314,7 +317,11 @@ static void test_selection(void)
         {"en", "how to learn guitar", "howto"},
         {"en", "myths about coffee", "myth"},
         {"en", "5 myths about coffee", "myth"},
-        {"en", "the story of my first marathon", "story"},
+        {"en", "my journey with running", "story"},
+        {"en", "the story of the Eiffel Tower", "explainer"},
+        {"en", "3 mistakes beginners make", "mistakes"},
+        {"en", "common mistakes in chess", "mistakes"},
+        {"en", "how to avoid mistakes", "howto"},
         {"en", "black holes", "explainer"},
         {"es", "5 hábitos de la gente productiva", "listicle"},
         {"es", "cómo aprender a programar", "howto"},
