@@ -164,9 +164,10 @@ static int run_topic(avk_ctx *ctx, const avk_stage_def *def, const char *fp,
         json_object_set_new(doc, "settings", settings);
     else
         json_decref(settings);
-    if (avk_ctx_open_store(ctx, &err) == 0) {
+    rc = avk_ctx_open_store(ctx, &err);
+    if (rc == 0) {
         rc = avk_stage_one(ctx, def, fp, script_stage, o, doc, &err);
-    } else {
+    } else if (rc == AVK_EX_NOINPUT && !ctx->store_dir) {
         /* no workspace: write the script and print, store nothing */
         avk_stage_result res;
         avk_debug(&ctx->diag, "no workspace (%s); not storing", err.msg);
@@ -207,7 +208,7 @@ int main(int argc, char **argv)
          NULL, NULL, 0},
         {0, "format", AVK_OPT_STR, "FORMAT",
          "script format (default: chosen from the topic)", &o.format,
-         "listicle|howto|myth|explainer|story|news", NULL, 0},
+         "listicle|howto|myth|explainer|story|news|mistakes", NULL, 0},
         {0, "wpm", AVK_OPT_DOUBLE, "N",
          "speaking rate in words per minute (default: the language's)",
          &o.wpm, NULL, NULL, 0},

@@ -51,6 +51,12 @@ ok "$(fits "$l2"; echo $?)" "second fits its budget"
 is "$(jget "$l1" stages.script.tool)" "av-script" "stage stamp"
 id=$(jget "$l1" id)
 is "$(sqlite3 .av/store.db "SELECT status FROM projects WHERE id='$id'")" "scripted" "status scripted"
+n0=$(sqlite3 .av/store.db "SELECT count(*) FROM projects")
+run av-script --topic "3 tips for better sleep" --duration 20
+is "$rc" 0 "--topic in a workspace"
+is "$(sqlite3 .av/store.db "SELECT count(*) FROM projects")" "$((n0 + 1))" "...stores the new project"
+is "$(sqlite3 .av/store.db "SELECT status FROM projects WHERE id='$(jget "$out" id)'")" "scripted" "...as scripted"
+run av-script < docs.jsonl
 printf '%s\n' "$out" > scripted.jsonl
 run av-script < scripted.jsonl
 is "$(sqlite3 .av/store.db "SELECT count(*) FROM stage_runs WHERE status='skipped'")" 2 "unchanged: skipped"
