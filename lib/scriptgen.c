@@ -1074,9 +1074,29 @@ static int total_words(const struct gen *g)
 
 /* Add optional lines until the words reach the budget: always to the
  * unit that is emptiest for its weight, never past hi. */
+static size_t shared_count(const struct unit *u)
+{
+    size_t i, n = 0;
+    for (i = 0; i < u->nmore; i++)
+        n += !u->more[i].own;
+    return n;
+}
+
+/* May candidate c of unit u be added now? */
+static int usable(const struct gen *g, const struct unit *u, size_t c,
+                  int total, int hi, size_t shared_max)
+{
+    const struct sent *x = &u->cand[c];
+    return total + x->words <= hi && !var_used(g, x->var) &&
+           !text_used(g, x->text) && !(x->transition && u->trans.text) &&
+           (x->own || x->transition || shared_count(u) < shared_max);
+}
+
 static int fill(struct gen *g, double W, int hi)
 {
     int total = total_words(g);
+    const json_t *body = json_object_get(g->tpl->root, "body");
+    size_t shared_max = (size_t)json_int(body, "shared_max", 1000);
 
     while (total < W - 0.5) {
         size_t i, best = (size_t)-1;
@@ -1089,10 +1109,8 @@ static int fill(struct gen *g, double W, int hi)
             if (u->nmore >= 200)
                 continue; /* keeps a scene's pieces within bounds */
             for (c = 0; c < u->ncand && !any; c++)
-                if (total + u->cand[c].words <= hi &&
-                    !var_used(g, u->cand[c].var) &&
-                    !text_used(g, u->cand[c].text) &&
-                    !(u->cand[c].transition && u->trans.text))
+                if (usable(g, u, c, total, hi,
+                           u->role == U_BODY ? shared_max : 1000))
                     any = 1;
             if (any && (best == (size_t)-1 || r < best_ratio)) {
                 best = i;
@@ -1108,11 +1126,9 @@ static int fill(struct gen *g, double W, int hi)
              * point; the shared pool only fills up */
             for (pass = 0; pass < 2 && nfit == 0; pass++)
                 for (c = 0; c < u->ncand && nfit < 256; c++)
-                    if (total + u->cand[c].words <= hi &&
-                        (pass == 1 || u->cand[c].own) &&
-                        !var_used(g, u->cand[c].var) &&
-                        !text_used(g, u->cand[c].text) &&
-                        !(u->cand[c].transition && u->trans.text))
+                    if ((pass == 1 || u->cand[c].own) &&
+                        usable(g, u, c, total, hi,
+                               u->role == U_BODY ? shared_max : 1000))
                         fit[nfit++] = c;
             c = fit[rng_below(&g->rng, nfit)];
             if (mark_used(g, u->cand[c].var, u->cand[c].text) != 0)

@@ -180,7 +180,9 @@ static const char *const es_stop[] = {
     "comparte", "sígueme", "comenta", "lista", "vídeo", "video", "mito",
     "realidad", "historia", "ha", "han", "has", "he", "hemos", "sea",
     "sin", "vale", "ves", "ver", "mira", "dice", "dicen", "creo",
-    "crees", NULL};
+    "crees", "estás", "estoy", "ten", "claro", "nadie", "explica",
+    "elige", "quieres", "quiero", "mira", "sigue", "haz", "dale", "deja",
+    "vamos", "aquí", "tienes", NULL};
 
 static const struct lang_tab langs[] = {
     {"en", 150.0, 0, en_numbers, en_ordinals, en_howto, en_myth_pre,
