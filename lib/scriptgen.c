@@ -1443,8 +1443,8 @@ static void truncate_title(char *s, size_t max)
     memcpy(s + cut, "\xE2\x80\xA6", 4);
 }
 
-static int finish(struct gen *g, double W, double duration, double wpm,
-                  size_t S, json_t **out)
+static int finish(struct gen *g, double duration, double wpm, size_t S,
+                  json_t **out)
 {
     json_t *script = json_object(), *scenes = json_array(), *tags = json_array();
     struct scene sc[AVK_SCRIPT_MAX_SCENES + 2];
@@ -1454,7 +1454,6 @@ static int finish(struct gen *g, double W, double duration, double wpm,
     size_t ns, j;
     int rc = 0, words = 0;
 
-    (void)W;
     avk_buf_init(&b);
     avk_buf_init(&core);
     if (!script || !scenes || !tags)
@@ -1464,7 +1463,7 @@ static int finish(struct gen *g, double W, double duration, double wpm,
         rc = avk_fail(g->err, AVK_EX_DATAERR,
                       "cannot fill %zu scenes in a %g-second script; "
                       "try fewer scenes or a longer duration", S, duration);
-        goto fail;
+        goto fail_code;
     }
     slots_for_unit(g, &sl, 0, (int)g->nunits - 2);
     rc = pick(g, &sl, tpl_get(g, "title"), 0, &s);
@@ -1533,8 +1532,12 @@ static int finish(struct gen *g, double W, double duration, double wpm,
             json_decref(kw);
             goto fail_code;
         }
-        if (set_new(scene, "visual", json_string(s.text)) != 0 ||
-            set_new(scene, "keywords", kw) != 0) {
+        if (set_new(scene, "visual", json_string(s.text)) != 0) {
+            json_decref(kw);
+            sent_free(&s);
+            goto oom;
+        }
+        if (set_new(scene, "keywords", kw) != 0) { /* kw is taken either way */
             sent_free(&s);
             goto oom;
         }
@@ -1581,7 +1584,6 @@ static int finish(struct gen *g, double W, double duration, double wpm,
     return 0;
 oom:
     rc = avk_fail(g->err, AVK_EX_OSERR, "out of memory");
-fail:
 fail_code:
     if (rc == AVK_EX_OSERR && g->err && g->err->code != AVK_EX_OSERR)
         avk_fail(g->err, AVK_EX_OSERR, "out of memory");
@@ -1788,7 +1790,7 @@ int avk_script_generate(const avk_script_req *req, json_t **script_out,
         goto out;
     }
     S = req->scenes > 0 ? (size_t)req->scenes : g.nunits;
-    rc = finish(&g, W, duration, wpm, S, script_out);
+    rc = finish(&g, duration, wpm, S, script_out);
 out:
     gen_release(&g);
     tplset_release(&set);

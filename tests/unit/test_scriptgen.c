@@ -1,8 +1,10 @@
 /* Unit tests for the offline script writer (scriptgen), its wording
  * helpers. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "fsutil.h"
@@ -11,6 +13,16 @@
 #include "wording.h"
 
 static char tdir[1024];
+
+/* Case-insensitive: does word occur in hay? */
+static int strcasestr_(const char *hay, const char *word)
+{
+    size_t n = strlen(word);
+    for (; *hay; hay++)
+        if (strncasecmp(hay, word, n) == 0)
+            return 1;
+    return 0;
+}
 static const char *dirs[1];
 
 static const char *const formats[] = {"listicle", "howto", "myth",
@@ -130,6 +142,59 @@ static int repeats_sentence(const json_t *s)
     return dup;
 }
 
+/* 1 if a four-word phrase that has no word of the topic in it occurs
+ * twice in the narration (a template phrase said twice). */
+static int repeats_phrase(const json_t *s, const char *topic)
+{
+    char *w[2048];
+    size_t n = 0, i, j, k;
+    json_t *sc;
+    int dup = 0;
+    avk_buf all;
+
+    avk_buf_init(&all);
+    json_array_foreach(json_object_get(s, "scenes"), i, sc) {
+        avk_buf_adds(&all, json_string_value(json_object_get(sc, "text")));
+        avk_buf_addc(&all, ' ');
+    }
+    for (i = 0; all.data[i] && n < 2048;) {
+        size_t len = 0;
+        while (all.data[i + len] &&
+               (isalnum((unsigned char)all.data[i + len]) ||
+                (unsigned char)all.data[i + len] >= 0x80 || all.data[i + len] == '\''))
+            len++;
+        if (len) {
+            w[n] = strndup(all.data + i, len);
+            for (k = 0; w[n][k]; k++)
+                w[n][k] = (char)tolower((unsigned char)w[n][k]);
+            n++;
+            i += len;
+        } else
+            i++;
+    }
+    for (i = 0; i + 4 <= n && !dup; i++) {
+        int in_topic = 0;
+        for (k = 0; k < 4; k++)
+            if (strcasestr_(topic, w[i + k]))
+                in_topic = 1;
+        if (in_topic)
+            continue;
+        for (j = i + 1; j + 4 <= n && !dup; j++) {
+            for (k = 0; k < 4 && strcmp(w[i + k], w[j + k]) == 0; k++)
+                ;
+            if (k == 4) {
+                printf("# repeated phrase: '%s %s %s %s'\n", w[i], w[i + 1],
+                       w[i + 2], w[i + 3]);
+                dup = 1;
+            }
+        }
+    }
+    for (i = 0; i < n; i++)
+        free(w[i]);
+    avk_buf_release(&all);
+    return dup;
+}
+
 static void test_matrix(const char *lang)
 {
     json_error_t je;
@@ -179,7 +244,8 @@ static void test_matrix(const char *lang)
                     bad_ph++;
                 }
                 avk_buf_release(&b);
-                if (repeats_sentence(s))
+                if (repeats_sentence(s) ||
+                    repeats_phrase(s, topic_for(lang, formats[f])))
                     bad_rep++;
                 if (avk_script_validate(s, &e) != 0) {
                     printf("# invalid: %s\n", e.msg);
@@ -195,7 +261,8 @@ static void test_matrix(const char *lang)
     ok(bad_fit == 0, "%s: %d scripts (every format x style x 15/30/60/90 s) "
        "fit their word budget within 10%%", lang, runs);
     ok(bad_ph == 0, "%s: no placeholder, {{, }} or $ left in any output", lang);
-    ok(bad_rep == 0, "%s: no sentence repeats within a script", lang);
+    ok(bad_rep == 0, "%s: no sentence or four-word phrase repeats within a "
+       "script", lang);
     ok(bad_val == 0, "%s: every script passes the validator", lang);
     ok(bad_fmt == 0, "%s: the topic selects the expected format", lang);
     ok(bad_kw == 0, "%s: every scene has 2-4 keywords", lang);
