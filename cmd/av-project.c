@@ -468,7 +468,7 @@ int main(int argc, char **argv)
          &o.output, "file", NULL, 0},
         {0, "lang", AVK_OPT_STR, "LANG", "new: language (default en)", &o.lang,
          NULL, NULL, 0},
-        {0, "aspect", AVK_OPT_STR, "RATIO", "new: 9:16 (default), 1:1, 16:9",
+        {0, "aspect", AVK_OPT_STR, "RATIO", "new: 9:16 (default), 1:1, 16:9 or 4:5",
          &o.aspect, "9:16|1:1|16:9|4:5", NULL, 0},
         {0, "style", AVK_OPT_STR, "STYLE", "new: script style setting",
          &o.style, "engaging|educational|funny|professional|story", NULL, 0},

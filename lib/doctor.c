@@ -11,6 +11,7 @@
 #include "workspace.h"
 #include "yamljson.h"
 
+#include <fontconfig/fontconfig.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <stdarg.h>
@@ -111,6 +112,47 @@ static void check_disk(const char *root, avk_check_list *l)
                   gib < 1.0 ? " (renders need more)" : "");
 }
 
+/* The families captions and title cards fall back through. */
+static void check_fonts(avk_check_list *l)
+{
+    static const char *const families[] = {
+        "Noto Sans", "Noto Sans Arabic", "Noto Sans Devanagari",
+        "Noto Sans CJK JP", "Noto Color Emoji"};
+    char missing[256] = "";
+    size_t i, found = 0;
+    FcConfig *cfg = FcInitLoadConfigAndFonts();
+
+    if (!cfg) {
+        avk_check_add(l, AVK_CHECK_FAIL, "fonts", "fontconfig failed to load");
+        return;
+    }
+    for (i = 0; i < sizeof families / sizeof *families; i++) {
+        FcPattern *p = FcNameParse((const FcChar8 *)families[i]);
+        FcFontSet *set;
+        int ok = 0;
+        if (!p)
+            continue;
+        set = FcFontList(cfg, p, NULL);
+        ok = set && set->nfont > 0;
+        if (set)
+            FcFontSetDestroy(set);
+        FcPatternDestroy(p);
+        if (ok)
+            found++;
+        else
+            snprintf(missing + strlen(missing), sizeof missing - strlen(missing),
+                     "%s'%s'", missing[0] ? ", " : "", families[i]);
+    }
+    FcConfigDestroy(cfg);
+    if (missing[0])
+        avk_check_add(l, AVK_CHECK_WARN, "fonts",
+                      "%zu of %zu families found; missing %s (run make deps)",
+                      found, sizeof families / sizeof *families, missing);
+    else
+        avk_check_add(l, AVK_CHECK_OK, "fonts",
+                      "Noto Sans, Arabic, Devanagari, CJK and Color Emoji found");
+}
+
 void avk_doctor_run(const char *store_dir, int online, avk_check_list *l)
 {
     char *root = NULL;
@@ -142,6 +184,7 @@ void avk_doctor_run(const char *store_dir, int online, avk_check_list *l)
                   "sqlite %s, jansson %s, libyaml %s, %s", avk_store_lib_version(),
                   JANSSON_VERSION, avk_yaml_lib_version(),
                   OpenSSL_version(OPENSSL_VERSION));
+    check_fonts(l);
     if (online)
         avk_check_add(l, AVK_CHECK_OK, "online",
                       "no network providers configured");
