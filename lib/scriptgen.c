@@ -1570,7 +1570,8 @@ static int finish(struct gen *g, double duration, double wpm, size_t S,
     }
     tags = NULL;
     if (set_new(script, "lang", json_string(g->lang)) != 0 ||
-        set_new(script, "duration", num(duration)) != 0 ||
+        /* the estimated spoken length, as av-document(5) defines it */
+        set_new(script, "duration", num(round(words * 600.0 / wpm) / 10.0)) != 0 ||
         set_new(script, "words", json_integer(words)) != 0 ||
         set_new(script, "wpm", num(wpm)) != 0 ||
         set_new(script, "format", json_string(g->tpl->format)) != 0 ||

@@ -10,6 +10,9 @@
  * byte-identical JSON, and adds or drops optional lines until the spoken
  * words fit duration x wpm / 60 within 10%.
  *
+ * duration is the estimated spoken length, words x 60 / wpm, which the
+ * writer keeps within 10% of the requested duration.
+ *
  * The narration is scenes[].text, in order: the hook is the first
  * sentence of scene 0 and the call to action the last sentence of the
  * last scene (hook and cta repeat them for title cards and captions);
