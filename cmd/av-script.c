@@ -25,8 +25,9 @@
 #include "scriptgen.h"
 
 #define PROG "av-script"
-#define USAGE PROG " [--topic TEXT] [--style STYLE] [--duration SECONDS] [options]"
-#define SUMMARY                                                               \
+#define USAGE                                                                  \
+    PROG " [--topic TEXT] [--style STYLE] [--duration SECONDS] [options]"
+#define SUMMARY                                                                \
     "Write each project's narrated script (.script) from its topic, offline\n" \
     "from templates: reads JSON Lines documents on stdin (or --project IDs,\n" \
     "or starts one with --topic) and prints them with .script added."
@@ -194,13 +195,13 @@ int main(int argc, char **argv)
         {0, "topic", AVK_OPT_STR, "TEXT",
          "start a new document about TEXT instead of reading any", &o.topic,
          NULL, NULL, 0},
-        {0, "style", AVK_OPT_STR, "STYLE", "tone of the script",
-         &o.style, "engaging|educational|funny|professional|story", NULL, 0},
+        {0, "style", AVK_OPT_STR, "STYLE", "tone of the script", &o.style,
+         "engaging|educational|funny|professional|story", NULL, 0},
         {0, "duration", AVK_OPT_DOUBLE, "SECONDS",
-         "target length (default 60); sets the word budget", &o.duration,
-         NULL, NULL, 0},
-        {0, "scenes", AVK_OPT_INT, "N", "number of scenes, 1-20 (default: chosen)",
-         &o.scenes, NULL, NULL, 0},
+         "target length (default 60); sets the word budget", &o.duration, NULL,
+         NULL, 0},
+        {0, "scenes", AVK_OPT_INT, "N",
+         "number of scenes, 1-20 (default: chosen)", &o.scenes, NULL, NULL, 0},
         {0, "lang", AVK_OPT_STR, "LANG", "language (default: the document's)",
          &o.lang, "en|es", NULL, 0},
         {0, "seed", AVK_OPT_STR, "N",
@@ -210,8 +211,8 @@ int main(int argc, char **argv)
          "script format (default: chosen from the topic)", &o.format,
          "listicle|howto|myth|explainer|story|news|mistakes", NULL, 0},
         {0, "wpm", AVK_OPT_DOUBLE, "N",
-         "speaking rate in words per minute (default: the language's)",
-         &o.wpm, NULL, NULL, 0},
+         "speaking rate in words per minute (default: the language's)", &o.wpm,
+         NULL, NULL, 0},
         {0, "templates", AVK_OPT_LIST, "DIR",
          "search DIR for templates first (repeatable)", &o.templates, "dir",
          NULL, 0},
@@ -268,7 +269,8 @@ int main(int argc, char **argv)
         rc = avk_usage_error(&ctx, &err, USAGE);
         goto out;
     }
-    if (o.duration < 0 || (o.duration > 0 && (o.duration < 3 || o.duration > 600))) {
+    if (o.duration < 0 ||
+        (o.duration > 0 && (o.duration < 3 || o.duration > 600))) {
         avk_fail(&err, AVK_EX_USAGE, "--duration must be 3 to 600 seconds");
         rc = avk_usage_error(&ctx, &err, USAGE);
         goto out;

@@ -28,12 +28,13 @@
 #include "wording.h"
 #include "yamljson.h"
 
-static const char *const styles[] = {"engaging", "educational", "funny",
-                                     "professional", "story", NULL};
+static const char *const styles[] = {"engaging",     "educational", "funny",
+                                     "professional", "story",       NULL};
 static const char *const slot_names[] = {
-    "topic", "subject", "things", "thing", "goal", "audience", "n",
-    "n_word", "i", "i_word", "ordinal", "item_title", "item_summary",
-    "item_more", "item_source", "keywords", NULL};
+    "topic",    "subject",    "things",       "thing",     "goal",
+    "audience", "n",          "n_word",       "i",         "i_word",
+    "ordinal",  "item_title", "item_summary", "item_more", "item_source",
+    "keywords", NULL};
 static const char *const filter_names[] = {"cap", "a", "opt", NULL};
 
 /* ------------------------------------------------------------------ */
@@ -114,11 +115,13 @@ static int check_string(const char *path, const char *s, avk_err *err)
         if (*p == '}')
             return avk_fail(err, AVK_EX_CONFIG,
                             "'%s': unbalanced '}' in \"%s\" (write }} for a "
-                            "literal brace)", path, s);
+                            "literal brace)",
+                            path, s);
         if (*p == '$')
             return avk_fail(err, AVK_EX_CONFIG,
                             "'%s': '$' in \"%s\" looks like a placeholder; "
-                            "slots are written {name}", path, s);
+                            "slots are written {name}",
+                            path, s);
         if (*p == '{') {
             const char *end = strchr(p, '}'), *q, *bar;
             if (!end)
@@ -131,7 +134,8 @@ static int check_string(const char *path, const char *s, avk_err *err)
                                 "'%s': unknown slot '%.*s' in \"%s\"", path,
                                 (int)((bar ? bar : end) - q), q, s);
             while (bar) {
-                const char *f = bar + 1, *nb = memchr(f, '|', (size_t)(end - f));
+                const char *f = bar + 1,
+                           *nb = memchr(f, '|', (size_t)(end - f));
                 if (!in_names(filter_names, f, (size_t)((nb ? nb : end) - f)))
                     return avk_fail(err, AVK_EX_CONFIG,
                                     "'%s': unknown filter '%.*s' in \"%s\"",
@@ -156,15 +160,14 @@ static int check_tree(const char *path, const json_t *node, avk_err *err)
     if (json_is_string(node))
         return check_string(path, json_string_value(node), err);
     if (json_is_array(node)) {
-        json_array_foreach(node, i, v)
-            if ((rc = check_tree(path, v, err)) != 0)
-                return rc;
+        json_array_foreach(node, i, v) if ((rc = check_tree(path, v, err)) !=
+                                           0) return rc;
         return 0;
     }
     if (json_is_object(node)) {
-        json_object_foreach((json_t *)node, key, v)
-            if ((rc = check_tree(path, v, err)) != 0)
-                return rc;
+        json_object_foreach((json_t *)node, key,
+                            v) if ((rc = check_tree(path, v, err)) !=
+                                   0) return rc;
     }
     return 0;
 }
@@ -319,7 +322,8 @@ int avk_script_templates_digest(const char *const *dirs, size_t ndirs,
                      (rc = avk_read_file(path, &file, err)) == 0 &&
                      (avk_buf_printf(&all, "%zu:%s\n%zu:", i, names[j],
                                      file.len) != 0 ||
-                      avk_buf_add(&all, file.data ? file.data : "", file.len) != 0))
+                      avk_buf_add(&all, file.data ? file.data : "", file.len) !=
+                          0))
                 rc = avk_fail(err, AVK_EX_OSERR, "out of memory");
             avk_buf_release(&file);
             free(path);
@@ -376,7 +380,7 @@ struct unit {
     struct sent trans;  /* optional transition before a body lead */
     struct sent *more;  /* chosen optional lines, in order */
     size_t nmore;
-    struct sent *cand;  /* optional lines not chosen yet */
+    struct sent *cand; /* optional lines not chosen yet */
     size_t ncand;
     int words;
     double weight;
@@ -535,9 +539,8 @@ static size_t lines_of(const json_t *node, const char *style,
         return n;
     }
     if (json_is_array(node)) {
-        json_array_foreach(node, i, v)
-            if (json_is_string(v) && n < max)
-                out[n++] = v;
+        json_array_foreach(node, i, v) if (json_is_string(v) && n < max)
+            out[n++] = v;
         return n;
     }
     if (!json_is_object(node))
@@ -566,22 +569,38 @@ static const char *slot_value(const struct gen *g, const struct slots *sl,
 {
     const avk_topic *t = &g->topic;
 #define IS(s) (n == strlen(s) && strncmp(name, s, n) == 0)
-    if (IS("topic")) return t->topic;
-    if (IS("subject")) return t->subject;
-    if (IS("things")) return t->things;
-    if (IS("thing")) return t->thing;
-    if (IS("goal")) return t->goal;
-    if (IS("audience")) return t->audience;
-    if (IS("n")) return sl->n;
-    if (IS("n_word")) return sl->n_word;
-    if (IS("i")) return sl->i;
-    if (IS("i_word")) return sl->i_word;
-    if (IS("ordinal")) return sl->ordinal;
-    if (IS("item_title")) return sl->item ? sl->item->title : NULL;
-    if (IS("item_summary")) return sl->item ? sl->item->summary : NULL;
-    if (IS("item_more")) return sl->item ? sl->item->more : NULL;
-    if (IS("item_source")) return sl->item ? sl->item->source : NULL;
-    if (IS("keywords")) return sl->keywords;
+    if (IS("topic"))
+        return t->topic;
+    if (IS("subject"))
+        return t->subject;
+    if (IS("things"))
+        return t->things;
+    if (IS("thing"))
+        return t->thing;
+    if (IS("goal"))
+        return t->goal;
+    if (IS("audience"))
+        return t->audience;
+    if (IS("n"))
+        return sl->n;
+    if (IS("n_word"))
+        return sl->n_word;
+    if (IS("i"))
+        return sl->i;
+    if (IS("i_word"))
+        return sl->i_word;
+    if (IS("ordinal"))
+        return sl->ordinal;
+    if (IS("item_title"))
+        return sl->item ? sl->item->title : NULL;
+    if (IS("item_summary"))
+        return sl->item ? sl->item->summary : NULL;
+    if (IS("item_more"))
+        return sl->item ? sl->item->more : NULL;
+    if (IS("item_source"))
+        return sl->item ? sl->item->source : NULL;
+    if (IS("keywords"))
+        return sl->keywords;
 #undef IS
     return NULL;
 }
@@ -589,8 +608,8 @@ static const char *slot_value(const struct gen *g, const struct slots *sl,
 /* Render a template line.  Returns 0 with *out a new string, 1 when a
  * slot has no value for this topic (the line is not usable), or
  * AVK_EX_OSERR. */
-static int render(const struct gen *g, const struct slots *sl,
-                  const char *tpl, char **out)
+static int render(const struct gen *g, const struct slots *sl, const char *tpl,
+                  char **out)
 {
     avk_buf b;
     const char *p = tpl;
@@ -624,7 +643,8 @@ static int render(const struct gen *g, const struct slots *sl,
             if (!(cur = strdup(val)))
                 rc = AVK_EX_OSERR;
             while (rc == 0 && bar) {
-                const char *f = bar + 1, *nb = memchr(f, '|', (size_t)(end - f));
+                const char *f = bar + 1,
+                           *nb = memchr(f, '|', (size_t)(end - f));
                 size_t fn = (size_t)((nb ? nb : end) - f);
                 char *next = NULL;
                 if (fn == 3 && strncmp(f, "cap", 3) == 0)
@@ -669,9 +689,8 @@ static int render(const struct gen *g, const struct slots *sl,
 /* Pick one line.  shortest: the fewest words (ties by the PRNG);
  * otherwise uniformly among usable lines, preferring lines and texts not
  * used yet.  Returns 0 (s filled), 1 (nothing usable) or AVK_EX_OSERR. */
-static int pick_pref(struct gen *g, const struct slots *sl,
-                     const json_t *node, int shortest, int *pref,
-                     struct sent *s);
+static int pick_pref(struct gen *g, const struct slots *sl, const json_t *node,
+                     int shortest, int *pref, struct sent *s);
 
 static int pick(struct gen *g, const struct slots *sl, const json_t *node,
                 int shortest, struct sent *s)
@@ -682,9 +701,8 @@ static int pick(struct gen *g, const struct slots *sl, const json_t *node,
 /* pick, but if *pref >= 0 and that line is usable, take it; *pref is
  * set to the index taken, so that parallel lists keep one form
  * ("Step one", "Step two" rather than "Step one", "Second"). */
-static int pick_pref(struct gen *g, const struct slots *sl,
-                     const json_t *node, int shortest, int *pref,
-                     struct sent *s)
+static int pick_pref(struct gen *g, const struct slots *sl, const json_t *node,
+                     int shortest, int *pref, struct sent *s)
 {
     const json_t *lines[256];
     char *texts[256];
@@ -694,8 +712,8 @@ static int pick_pref(struct gen *g, const struct slots *sl,
     int pass, rc = 0;
 
     memset(s, 0, sizeof *s);
+    memset(texts, 0, sizeof texts);
     for (i = 0; i < n; i++) {
-        texts[i] = NULL;
         rc = render(g, sl, json_string_value(lines[i]), &texts[i]);
         if (rc == AVK_EX_OSERR)
             goto out;
@@ -722,7 +740,7 @@ static int pick_pref(struct gen *g, const struct slots *sl,
     }
     if (shortest) {
         int best = -1;
-        size_t nb = 0, ties[256];
+        size_t nb = 0, ties[256] = {0};
         for (i = 0; i < nok; i++)
             if (best < 0 || words[okidx[i]] < best)
                 best = words[okidx[i]];
@@ -821,8 +839,8 @@ static char *clean_text(const char *s)
         }
         if (*s == '&') {
             static const char *const ent[][2] = {
-                {"&amp;", "&"}, {"&quot;", "\""}, {"&#39;", "'"},
-                {"&apos;", "'"}, {"&lt;", "<"},   {"&gt;", ">"},
+                {"&amp;", "&"},  {"&quot;", "\""}, {"&#39;", "'"},
+                {"&apos;", "'"}, {"&lt;", "<"},    {"&gt;", ">"},
                 {"&nbsp;", " "}};
             size_t k;
             int hit = 0;
@@ -908,7 +926,8 @@ static int load_items(struct gen *g)
     g->items = calloc(json_array_size(items) + 1, sizeof *g->items);
     if (!g->items)
         return AVK_EX_OSERR;
-    json_array_foreach(items, i, it) {
+    json_array_foreach(items, i, it)
+    {
         const char *title = json_string_value(json_object_get(it, "title"));
         const char *summary = json_string_value(json_object_get(it, "summary"));
         const char *source = json_string_value(json_object_get(it, "source"));
@@ -1045,16 +1064,16 @@ static int build_units(struct gen *g, int U, int shortest)
                        u->role == U_BODY ? &lead_form : NULL, &u->lead);
         if (rc == 1) {
             rc = avk_fail(g->err, AVK_EX_CONFIG,
-                          "'%s': no %s line fits the topic '%s'",
-                          g->tpl->path, what, g->topic.topic);
+                          "'%s': no %s line fits the topic '%s'", g->tpl->path,
+                          what, g->topic.topic);
             break;
         }
         if (rc != 0)
             break;
         u->words = u->lead.words;
         if ((rc = add_cands(g, &sl, u, extra, 0, 1)) == 0 &&
-            (rc = add_cands(g, &sl, u, extra2, 0, 0)) == 0 && u->role == U_BODY &&
-            k >= 2)
+            (rc = add_cands(g, &sl, u, extra2, 0, 0)) == 0 &&
+            u->role == U_BODY && k >= 2)
             rc = add_cands(g, &sl, u, tpl_get(g, "transition"), 1, 0);
         if (rc != 0)
             rc = avk_fail(g->err, AVK_EX_OSERR, "out of memory");
@@ -1100,7 +1119,7 @@ static int fill(struct gen *g, double W, int hi)
 
     while (total < W - 0.5) {
         size_t i, best = (size_t)-1;
-        size_t fit[256], nfit = 0, c;
+        size_t fit[256] = {0}, nfit = 0, c;
         double best_ratio = 0;
         for (i = 0; i < g->nunits; i++) {
             const struct unit *u = &g->units[i];
@@ -1130,6 +1149,8 @@ static int fill(struct gen *g, double W, int hi)
                         usable(g, u, c, total, hi,
                                u->role == U_BODY ? shared_max : 1000))
                         fit[nfit++] = c;
+            if (nfit == 0)
+                break;
             c = fit[rng_below(&g->rng, nfit)];
             if (mark_used(g, u->cand[c].var, u->cand[c].text) != 0)
                 return AVK_EX_OSERR;
@@ -1174,8 +1195,8 @@ static size_t unit_pieces(const struct unit *u, const struct sent **out)
 }
 
 struct scene {
-    size_t u0, u1;     /* units [u0, u1) */
-    size_t p0, p1;     /* when a unit is split: pieces [p0, p1) of u0 */
+    size_t u0, u1; /* units [u0, u1) */
+    size_t p0, p1; /* when a unit is split: pieces [p0, p1) of u0 */
     int split;
 };
 
@@ -1290,7 +1311,9 @@ static json_t *scene_keywords(const struct gen *g, const char *core,
     if (!arr)
         return NULL;
     for (round = 0; round < 3 && n < 4; round++) {
-        const char *src = round == 0 ? core : round == 1 ? g->topic.topic : text;
+        const char *src = round == 0   ? core
+                          : round == 1 ? g->topic.topic
+                                       : text;
         int want = round == 0 ? 2 : 4 - n, m;
         char *more[4];
         if (!src || !*src)
@@ -1330,8 +1353,9 @@ static json_t *scene_keywords(const struct gen *g, const char *core,
                 goto oom;
         } else {
             const char *extra =
-                round == 1 ? g->topic.subject
-                           : json_string_value(json_object_get(g->tpl->root, "label"));
+                round == 1
+                    ? g->topic.subject
+                    : json_string_value(json_object_get(g->tpl->root, "label"));
             if (!extra || !*extra || avk_count_words(extra) > 4)
                 continue;
             if (!(more[0] = strdup(extra)))
@@ -1391,9 +1415,8 @@ static int add_hashtags(struct gen *g, json_t *arr)
         if (t > 3 && json_array_size(arr) < 3) {
             int dup = 0;
             json_t *v;
-            json_array_foreach(arr, k, v)
-                if (strcasecmp(json_string_value(v), tag) == 0)
-                    dup = 1;
+            json_array_foreach(arr, k, v) if (strcasecmp(json_string_value(v),
+                                                         tag) == 0) dup = 1;
             if (!dup && json_array_append_new(arr, json_string(tag)) != 0)
                 rc = AVK_EX_OSERR;
         }
@@ -1408,9 +1431,8 @@ static int add_hashtags(struct gen *g, json_t *arr)
         int dup = 0;
         size_t j;
         json_t *v;
-        json_array_foreach(arr, j, v)
-            if (strcasecmp(json_string_value(v), tag) == 0)
-                dup = 1;
+        json_array_foreach(
+            arr, j, v) if (strcasecmp(json_string_value(v), tag) == 0) dup = 1;
         if (!dup && tag[0] == '#' &&
             json_array_append_new(arr, json_string(tag)) != 0)
             return AVK_EX_OSERR;
@@ -1423,6 +1445,8 @@ static int add_hashtags(struct gen *g, json_t *arr)
 static void truncate_title(char *s, size_t max)
 {
     size_t cp = 0, i, cut = 0, last_space = 0;
+    if (!s || max < 2)
+        return;
     for (i = 0; s[i]; i++) {
         if (((unsigned char)s[i] & 0xC0) != 0x80) {
             if (cp == max - 1) {
@@ -1446,7 +1470,8 @@ static void truncate_title(char *s, size_t max)
 static int finish(struct gen *g, double duration, double wpm, size_t S,
                   json_t **out)
 {
-    json_t *script = json_object(), *scenes = json_array(), *tags = json_array();
+    json_t *script = json_object(), *scenes = json_array(),
+           *tags = json_array();
     struct scene sc[AVK_SCRIPT_MAX_SCENES + 2];
     struct slots sl;
     struct sent s;
@@ -1462,7 +1487,8 @@ static int finish(struct gen *g, double duration, double wpm, size_t S,
     if (ns < S) {
         rc = avk_fail(g->err, AVK_EX_DATAERR,
                       "cannot fill %zu scenes in a %g-second script; "
-                      "try fewer scenes or a longer duration", S, duration);
+                      "try fewer scenes or a longer duration",
+                      S, duration);
         goto fail_code;
     }
     slots_for_unit(g, &sl, 0, (int)g->nunits - 2);
@@ -1511,13 +1537,14 @@ static int finish(struct gen *g, double duration, double wpm, size_t S,
             size_t i;
             json_t *v;
             avk_buf_init(&kb);
-            json_array_foreach(kw, i, v)
-                if ((i > 0 && avk_buf_adds(&kb, ", ") != 0) ||
-                    avk_buf_adds(&kb, json_string_value(v)) != 0) {
-                    avk_buf_release(&kb);
-                    json_decref(kw);
-                    goto oom;
-                }
+            json_array_foreach(
+                kw, i, v) if ((i > 0 && avk_buf_adds(&kb, ", ") != 0) ||
+                              avk_buf_adds(&kb, json_string_value(v)) != 0)
+            {
+                avk_buf_release(&kb);
+                json_decref(kw);
+                goto oom;
+            }
             sl.keywords = kb.data ? kb.data : "";
             rc = pick(g, &sl, vis, 0, &s);
             if (rc == 1 && vis != tpl_get(g, "visual"))
@@ -1548,7 +1575,8 @@ static int finish(struct gen *g, double duration, double wpm, size_t S,
         goto oom;
     }
     scenes = NULL;
-    if (set_new(script, "cta", json_string(g->units[g->nunits - 1].lead.text)) != 0)
+    if (set_new(script, "cta",
+                json_string(g->units[g->nunits - 1].lead.text)) != 0)
         goto oom;
     slots_for_unit(g, &sl, 0, (int)g->nunits - 2);
     rc = pick(g, &sl, tpl_get(g, "description"), 0, &s);
@@ -1571,7 +1599,8 @@ static int finish(struct gen *g, double duration, double wpm, size_t S,
     tags = NULL;
     if (set_new(script, "lang", json_string(g->lang)) != 0 ||
         /* the estimated spoken length, as av-document(5) defines it */
-        set_new(script, "duration", num(round(words * 600.0 / wpm) / 10.0)) != 0 ||
+        set_new(script, "duration", num(round(words * 600.0 / wpm) / 10.0)) !=
+            0 ||
         set_new(script, "words", json_integer(words)) != 0 ||
         set_new(script, "wpm", num(wpm)) != 0 ||
         set_new(script, "format", json_string(g->tpl->format)) != 0 ||
@@ -1620,7 +1649,8 @@ static int matches(const struct gen *g, const struct tpl *t)
             return 1;
     }
     if (json_is_array(kws))
-        json_array_foreach(kws, i, v) {
+        json_array_foreach(kws, i, v)
+        {
             const char *w = json_string_value(v);
             const char *hit;
             size_t wl;
@@ -1628,8 +1658,8 @@ static int matches(const struct gen *g, const struct tpl *t)
                 continue;
             wl = strlen(w);
             for (hit = g->topic.topic; (hit = strstr(hit, w)) != NULL; hit++) {
-                int before = hit == g->topic.topic ||
-                             !isalnum((unsigned char)hit[-1]);
+                int before =
+                    hit == g->topic.topic || !isalnum((unsigned char)hit[-1]);
                 int after = !isalnum((unsigned char)hit[wl]);
                 if (before && after)
                     return 1;
@@ -1677,7 +1707,8 @@ static int choose_template(struct gen *g, const struct tplset *set)
             avk_fail(g->err, AVK_EX_DATAERR,
                      "no script template for language '%s'", g->lang);
         if (want && names.len && g->err)
-            strncat(g->err->msg, ")", sizeof g->err->msg - strlen(g->err->msg) - 1);
+            strncat(g->err->msg, ")",
+                    sizeof g->err->msg - strlen(g->err->msg) - 1);
         avk_buf_release(&names);
         return AVK_EX_DATAERR;
     }
@@ -1705,7 +1736,8 @@ int avk_script_generate(const avk_script_req *req, json_t **script_out,
     if (!in_names(styles, g.style, strlen(g.style)))
         return avk_fail(err, AVK_EX_DATAERR,
                         "unknown style '%s' (engaging, educational, funny, "
-                        "professional, story)", g.style);
+                        "professional, story)",
+                        g.style);
     g.lang = req->lang && *req->lang ? avk_lang_canon(req->lang) : "en";
     if (!g.lang)
         g.lang = req->lang; /* templates may still exist for it */
@@ -1763,7 +1795,8 @@ int avk_script_generate(const avk_script_req *req, json_t **script_out,
         if (g.nitems == 0) {
             rc = avk_fail(err, AVK_EX_DATAERR,
                           "format '%s' needs trend items (.trend.items[] "
-                          "with titles)", g.tpl->format);
+                          "with titles)",
+                          g.tpl->format);
             goto out;
         }
         if ((size_t)U > g.nitems)
@@ -1786,7 +1819,7 @@ int avk_script_generate(const avk_script_req *req, json_t **script_out,
         else if (shortest)
             break; /* the tightest we can do */
     }
-    if ((rc = fill(&g, W, hi)) != 0) {
+    if (fill(&g, W, hi) != 0) {
         rc = avk_fail(err, AVK_EX_OSERR, "out of memory");
         goto out;
     }
@@ -1806,8 +1839,8 @@ static int want_string(const json_t *o, const char *path, const char *key,
 {
     const json_t *v = json_object_get(o, key);
     if (!v)
-        return avk_fail(err, AVK_EX_DATAERR, "%s.%s: missing (expected a string)",
-                        path, key);
+        return avk_fail(err, AVK_EX_DATAERR,
+                        "%s.%s: missing (expected a string)", path, key);
     if (!json_is_string(v))
         return avk_fail(err, AVK_EX_DATAERR, "%s.%s: expected a string", path,
                         key);
@@ -1830,13 +1863,15 @@ static int want_strings(const json_t *o, const char *path, const char *key,
     if (!json_is_array(v))
         return avk_fail(err, AVK_EX_DATAERR, "%s.%s: expected an array", path,
                         key);
-    json_array_foreach(v, i, e) {
+    json_array_foreach(v, i, e)
+    {
         if (!json_is_string(e))
-            return avk_fail(err, AVK_EX_DATAERR, "%s.%s[%zu]: expected a string",
-                            path, key, i);
+            return avk_fail(err, AVK_EX_DATAERR,
+                            "%s.%s[%zu]: expected a string", path, key, i);
         if (hash && json_string_value(e)[0] != '#')
             return avk_fail(err, AVK_EX_DATAERR,
-                            "%s.%s[%zu]: a hashtag starts with '#'", path, key, i);
+                            "%s.%s[%zu]: a hashtag starts with '#'", path, key,
+                            i);
     }
     return 0;
 }
@@ -1884,11 +1919,13 @@ static int validate(const json_t *s, int full, avk_err *err)
     if (json_array_size(scenes) > AVK_SCRIPT_MAX_SCENES)
         return avk_fail(err, AVK_EX_DATAERR, ".scenes: more than %d scenes",
                         AVK_SCRIPT_MAX_SCENES);
-    json_array_foreach(scenes, i, sc) {
+    json_array_foreach(scenes, i, sc)
+    {
         char path[32];
         snprintf(path, sizeof path, ".scenes[%zu]", i);
         if (!json_is_object(sc))
-            return avk_fail(err, AVK_EX_DATAERR, "%s: expected an object", path);
+            return avk_fail(err, AVK_EX_DATAERR, "%s: expected an object",
+                            path);
         if ((rc = want_string(sc, path, "text", 1, err)) != 0 ||
             (rc = want_string(sc, path, "visual", 0, err)) != 0 ||
             (rc = want_strings(sc, path, "keywords", 0, err)) != 0)

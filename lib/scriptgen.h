@@ -29,15 +29,15 @@
 #include "err.h"
 
 #define AVK_SCRIPT_MAX_SCENES 20
-#define AVK_SCRIPT_TITLE_MAX 100 /* characters (code points) */
+#define AVK_SCRIPT_TITLE_MAX  100 /* characters (code points) */
 
 typedef struct avk_script_req {
-    const char *topic;   /* required */
-    const char *style;   /* engaging|educational|funny|professional|story;
-                            NULL = engaging */
-    double duration_s;   /* 0 = 60 */
-    int scenes;          /* 0 = choose */
-    const char *lang;    /* NULL = "en" */
+    const char *topic; /* required */
+    const char *style; /* engaging|educational|funny|professional|story;
+                          NULL = engaging */
+    double duration_s; /* 0 = 60 */
+    int scenes;        /* 0 = choose */
+    const char *lang;  /* NULL = "en" */
     uint64_t seed;
     double wpm;          /* 0 = language default (English 150) */
     const char *format;  /* NULL = choose from the topic */
@@ -80,6 +80,5 @@ int avk_script_validate_reply(const json_t *reply, avk_err *err);
  * required, additionalProperties false, no unsupported keywords).
  * A new reference, or NULL when out of memory. */
 json_t *avk_script_json_schema(void);
-
 
 #endif

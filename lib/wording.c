@@ -18,8 +18,8 @@
 struct lang_tab {
     const char *code;
     double wpm;
-    int head_first; /* the head noun comes first in a noun phrase */
-    const char *const *numbers;  /* 0..20 */
+    int head_first;             /* the head noun comes first in a noun phrase */
+    const char *const *numbers; /* 0..20 */
     const char *const *ordinals; /* 1..20 at [1] */
     const char *const *howto;    /* topic prefixes for a how-to */
     const char *const *myth_pre; /* "myths about " */
@@ -34,112 +34,185 @@ struct lang_tab {
 };
 
 static const char *const en_numbers[] = {
-    "zero", "one", "two", "three", "four", "five", "six", "seven",
-    "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen",
-    "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
-    NULL};
+    "zero",     "one",      "two",      "three",   "four",    "five",
+    "six",      "seven",    "eight",    "nine",    "ten",     "eleven",
+    "twelve",   "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+    "eighteen", "nineteen", "twenty",   NULL};
 static const char *const en_ordinals[] = {
-    "", "first", "second", "third", "fourth", "fifth", "sixth", "seventh",
-    "eighth", "ninth", "tenth", "eleventh", "twelfth", "thirteenth",
-    "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth",
-    "nineteenth", "twentieth", NULL};
+    "",          "first",     "second",      "third",      "fourth",
+    "fifth",     "sixth",     "seventh",     "eighth",     "ninth",
+    "tenth",     "eleventh",  "twelfth",     "thirteenth", "fourteenth",
+    "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth",
+    "twentieth", NULL};
 static const char *const en_howto[] = {
-    "how to ", "how do you ", "how do i ", "how can you ", "how can i ",
-    "how you can ", "learn how to ", "learn to ", "a guide to ",
-    "guide to ", "ways to ", NULL};
-static const char *const en_myth_pre[] = {
-    "common myths about ", "biggest myths about ", "myths about ",
-    "myths and facts about ", "myth vs fact: ", "myths vs facts: ",
-    "myth vs. fact: ", "myth or fact: ", "the truth about ",
-    "debunking myths about ", NULL};
-static const char *const en_myth_suf[] = {
-    " myths debunked", " myths and facts", " myths vs facts", " myths",
-    NULL};
-static const char *const en_myth_nouns[] = {"myths", "myth",
-                                            "misconceptions", NULL};
-static const char *const en_myth_preps[] = {"about ", "of ", "on ",
-                                            "around ", NULL};
+    "how to ",     "how do you ",  "how do i ",     "how can you ",
+    "how can i ",  "how you can ", "learn how to ", "learn to ",
+    "a guide to ", "guide to ",    "ways to ",      NULL};
+static const char *const en_myth_pre[] = {"common myths about ",
+                                          "biggest myths about ",
+                                          "myths about ",
+                                          "myths and facts about ",
+                                          "myth vs fact: ",
+                                          "myths vs facts: ",
+                                          "myth vs. fact: ",
+                                          "myth or fact: ",
+                                          "the truth about ",
+                                          "debunking myths about ",
+                                          NULL};
+static const char *const en_myth_suf[] = {" myths debunked", " myths and facts",
+                                          " myths vs facts", " myths", NULL};
+static const char *const en_myth_nouns[] = {"myths", "myth", "misconceptions",
+                                            NULL};
+static const char *const en_myth_preps[] = {"about ", "of ", "on ", "around ",
+                                            NULL};
 /* a personal journey; "the story of the Eiffel Tower" is an explainer */
 static const char *const en_story_pre[] = {
-    "my journey with ", "my journey into ", "my journey to ",
-    "my journey in ", "my experience with ", NULL};
+    "my journey with ", "my journey into ",    "my journey to ",
+    "my journey in ",   "my experience with ", NULL};
 static const char *const en_connectors[] = {
-    "of", "to", "for", "that", "which", "who", "you", "every", "in", "on",
-    "from", "i", "we", "about", "with", "everyone", "all", "your", "to",
-    "when", "before", "after", "nobody", "no", "most", "people", "and",
-    "at", "by", "like", NULL};
-static const char *const en_audiences[] = {
-    "beginners", "students", "parents", "kids", "teens", "teenagers",
-    "moms", "dads", "developers", "programmers", "writers", "runners",
-    "freelancers", "founders", "managers", "teachers", "introverts",
-    "everyone", "seniors", "women", "men", "nurses", "creators",
-    "designers", "gamers", "travelers", "travellers", "entrepreneurs",
-    "adults", "couples", "families", "athletes", "artists", "musicians",
-    "engineers", "leaders", "dummies", "busy people", "remote workers",
-    "new parents", "small businesses", "homeowners", "cooks", NULL};
+    "of",   "to",     "for",  "that", "which",  "who",   "you",    "every",
+    "in",   "on",     "from", "i",    "we",     "about", "with",   "everyone",
+    "all",  "your",   "to",   "when", "before", "after", "nobody", "no",
+    "most", "people", "and",  "at",   "by",     "like",  NULL};
+static const char *const en_audiences[] = {"beginners",
+                                           "students",
+                                           "parents",
+                                           "kids",
+                                           "teens",
+                                           "teenagers",
+                                           "moms",
+                                           "dads",
+                                           "developers",
+                                           "programmers",
+                                           "writers",
+                                           "runners",
+                                           "freelancers",
+                                           "founders",
+                                           "managers",
+                                           "teachers",
+                                           "introverts",
+                                           "everyone",
+                                           "seniors",
+                                           "women",
+                                           "men",
+                                           "nurses",
+                                           "creators",
+                                           "designers",
+                                           "gamers",
+                                           "travelers",
+                                           "travellers",
+                                           "entrepreneurs",
+                                           "adults",
+                                           "couples",
+                                           "families",
+                                           "athletes",
+                                           "artists",
+                                           "musicians",
+                                           "engineers",
+                                           "leaders",
+                                           "dummies",
+                                           "busy people",
+                                           "remote workers",
+                                           "new parents",
+                                           "small businesses",
+                                           "homeowners",
+                                           "cooks",
+                                           NULL};
 static const char *const en_stop[] = {
-    "a", "an", "the", "and", "or", "but", "nor", "of", "to", "in", "on",
-    "at", "for", "with", "about", "from", "by", "as", "is", "are", "was",
-    "were", "be", "been", "being", "it", "its", "it's", "this", "that",
-    "that's", "these", "those", "you", "your", "yours", "you're",
-    "you'll", "you've", "yourself", "i", "i'm", "me", "my", "we", "our",
-    "us", "they", "their", "them", "he", "she", "his", "her", "what",
-    "what's", "which", "who", "whom", "how", "why", "when", "where",
-    "there", "here", "here's", "there's", "than", "then", "so", "if",
-    "not", "no", "do", "does", "did", "doing", "done", "can", "could",
-    "will", "would", "should", "may", "might", "must", "just", "very",
-    "really", "more", "most", "less", "much", "many", "some", "any",
-    "all", "each", "every", "one", "ones", "thing", "things", "way",
-    "ways", "number", "first", "second", "third", "fourth", "fifth",
-    "sixth", "seventh", "eighth", "ninth", "tenth", "next", "last",
-    "also", "still", "even", "only", "into", "out", "up", "down", "over",
-    "under", "again", "off", "too", "own", "same", "other", "such",
-    "both", "few", "now", "let", "let's", "isn't", "don't", "can't",
-    "won't", "doesn't", "didn't", "aren't", "am", "get", "gets", "got",
-    "make", "makes", "made", "like", "actually", "try", "keep", "two",
-    "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-    "step", "steps", "part", "bit", "lot", "kind", "sure", "yes", "okay",
-    "ok", "well", "because", "while", "though", "whether", "without",
-    "through", "after", "before", "since", "until", "something",
-    "anything", "everything", "nothing", "someone", "anyone", "everyone",
-    "stuff", "good", "great", "best", "better",
-    "right", "quick", "little", "big", "small", "new", "real", "know",
-    "see", "say", "says", "said", "tell", "think", "want", "need",
-    "needs", "look", "looks", "take", "takes", "give", "go", "goes",
-    "going", "come", "comes", "put", "use", "used", "yet", "ever",
-    "never", "always", "often", "usually", "maybe", "probably", "quite",
-    "almost", "enough", "already", "another", "around", "instead",
-    "today", "week", "day", "days", "time", "moment", "once", "twice",
-    "start", "started", "end", "means", "mean", "matters", "matter",
-    "worth", "whole", "least", "far", "lots", "those", "own", "being",
-    "has", "have", "had", "having", "i've", "we're", "they're", "it'll",
-    "that'll", "who's", "hold", "pick", "stick", "save", "share",
-    "follow", "comment", "list", "video", "idea", "ideas", "point",
-    "question", "answer", "myth", "fact", "story", "holds", "hold",
-    "sounds", "sound", "seems", "seem", "feels", "feel", "works", "work",
-    "happens", "happen", "becomes", "become", "helps", "help", "starts",
-    "settles", "hear", "heard", "read", "learn", "thinks", "believe",
-    "wants", "knows", "shows", "show", "turns", "turn", "pays", "adds",
-    "sticks", "fits", "fit", "changes", "change", "ties", "together",
-    "most", "probably", "likely", "exactly", "notice", "short", "simple",
-    "clear", "ask", "plain", "words", "knowing", "worked", "decide",
-    "imagine", "wish", "knew", "wrong", "else", "talk", NULL};
+    "a",       "an",      "the",       "and",      "or",         "but",
+    "nor",     "of",      "to",        "in",       "on",         "at",
+    "for",     "with",    "about",     "from",     "by",         "as",
+    "is",      "are",     "was",       "were",     "be",         "been",
+    "being",   "it",      "its",       "it's",     "this",       "that",
+    "that's",  "these",   "those",     "you",      "your",       "yours",
+    "you're",  "you'll",  "you've",    "yourself", "i",          "i'm",
+    "me",      "my",      "we",        "our",      "us",         "they",
+    "their",   "them",    "he",        "she",      "his",        "her",
+    "what",    "what's",  "which",     "who",      "whom",       "how",
+    "why",     "when",    "where",     "there",    "here",       "here's",
+    "there's", "than",    "then",      "so",       "if",         "not",
+    "no",      "do",      "does",      "did",      "doing",      "done",
+    "can",     "could",   "will",      "would",    "should",     "may",
+    "might",   "must",    "just",      "very",     "really",     "more",
+    "most",    "less",    "much",      "many",     "some",       "any",
+    "all",     "each",    "every",     "one",      "ones",       "thing",
+    "things",  "way",     "ways",      "number",   "first",      "second",
+    "third",   "fourth",  "fifth",     "sixth",    "seventh",    "eighth",
+    "ninth",   "tenth",   "next",      "last",     "also",       "still",
+    "even",    "only",    "into",      "out",      "up",         "down",
+    "over",    "under",   "again",     "off",      "too",        "own",
+    "same",    "other",   "such",      "both",     "few",        "now",
+    "let",     "let's",   "isn't",     "don't",    "can't",      "won't",
+    "doesn't", "didn't",  "aren't",    "am",       "get",        "gets",
+    "got",     "make",    "makes",     "made",     "like",       "actually",
+    "try",     "keep",    "two",       "three",    "four",       "five",
+    "six",     "seven",   "eight",     "nine",     "ten",        "step",
+    "steps",   "part",    "bit",       "lot",      "kind",       "sure",
+    "yes",     "okay",    "ok",        "well",     "because",    "while",
+    "though",  "whether", "without",   "through",  "after",      "before",
+    "since",   "until",   "something", "anything", "everything", "nothing",
+    "someone", "anyone",  "everyone",  "stuff",    "good",       "great",
+    "best",    "better",  "right",     "quick",    "little",     "big",
+    "small",   "new",     "real",      "know",     "see",        "say",
+    "says",    "said",    "tell",      "think",    "want",       "need",
+    "needs",   "look",    "looks",     "take",     "takes",      "give",
+    "go",      "goes",    "going",     "come",     "comes",      "put",
+    "use",     "used",    "yet",       "ever",     "never",      "always",
+    "often",   "usually", "maybe",     "probably", "quite",      "almost",
+    "enough",  "already", "another",   "around",   "instead",    "today",
+    "week",    "day",     "days",      "time",     "moment",     "once",
+    "twice",   "start",   "started",   "end",      "means",      "mean",
+    "matters", "matter",  "worth",     "whole",    "least",      "far",
+    "lots",    "those",   "own",       "being",    "has",        "have",
+    "had",     "having",  "i've",      "we're",    "they're",    "it'll",
+    "that'll", "who's",   "hold",      "pick",     "stick",      "save",
+    "share",   "follow",  "comment",   "list",     "video",      "idea",
+    "ideas",   "point",   "question",  "answer",   "myth",       "fact",
+    "story",   "holds",   "hold",      "sounds",   "sound",      "seems",
+    "seem",    "feels",   "feel",      "works",    "work",       "happens",
+    "happen",  "becomes", "become",    "helps",    "help",       "starts",
+    "settles", "hear",    "heard",     "read",     "learn",      "thinks",
+    "believe", "wants",   "knows",     "shows",    "show",       "turns",
+    "turn",    "pays",    "adds",      "sticks",   "fits",       "fit",
+    "changes", "change",  "ties",      "together", "most",       "probably",
+    "likely",  "exactly", "notice",    "short",    "simple",     "clear",
+    "ask",     "plain",   "words",     "knowing",  "worked",     "decide",
+    "imagine", "wish",    "knew",      "wrong",    "else",       "talk",
+    NULL};
 
 static const char *const es_numbers[] = {
-    "cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete",
-    "ocho", "nueve", "diez", "once", "doce", "trece", "catorce", "quince",
-    "dieciséis", "diecisiete", "dieciocho", "diecinueve", "veinte", NULL};
-static const char *const es_ordinals[] = {
-    "", "primero", "segundo", "tercero", "cuarto", "quinto", "sexto",
-    "séptimo", "octavo", "noveno", "décimo", "undécimo", "duodécimo",
-    "decimotercero", "decimocuarto", "decimoquinto", "decimosexto",
-    "decimoséptimo", "decimoctavo", "decimonoveno", "vigésimo", NULL};
+    "cero",      "uno",        "dos",     "tres",   "cuatro",    "cinco",
+    "seis",      "siete",      "ocho",    "nueve",  "diez",      "once",
+    "doce",      "trece",      "catorce", "quince", "dieciséis", "diecisiete",
+    "dieciocho", "diecinueve", "veinte",  NULL};
+static const char *const es_ordinals[] = {"",
+                                          "primero",
+                                          "segundo",
+                                          "tercero",
+                                          "cuarto",
+                                          "quinto",
+                                          "sexto",
+                                          "séptimo",
+                                          "octavo",
+                                          "noveno",
+                                          "décimo",
+                                          "undécimo",
+                                          "duodécimo",
+                                          "decimotercero",
+                                          "decimocuarto",
+                                          "decimoquinto",
+                                          "decimosexto",
+                                          "decimoséptimo",
+                                          "decimoctavo",
+                                          "decimonoveno",
+                                          "vigésimo",
+                                          NULL};
 static const char *const es_howto[] = {
-    "cómo ", "como ", "guía para ", "aprende a ", "aprender a ",
-    "formas de ", "maneras de ", NULL};
+    "cómo ",       "como ",      "guía para ",  "aprende a ",
+    "aprender a ", "formas de ", "maneras de ", NULL};
 static const char *const es_myth_pre[] = {
-    "mitos comunes sobre ", "mitos sobre ", "mitos de ", "mitos del ",
-    "mito o realidad: ", "la verdad sobre ", NULL};
+    "mitos comunes sobre ", "mitos sobre ",     "mitos de ", "mitos del ",
+    "mito o realidad: ",    "la verdad sobre ", NULL};
 static const char *const es_myth_suf[] = {NULL};
 static const char *const es_myth_nouns[] = {"mitos", "mito", NULL};
 static const char *const es_myth_preps[] = {"sobre ", "de ", "del ",
@@ -147,50 +220,60 @@ static const char *const es_myth_preps[] = {"sobre ", "de ", "del ",
 static const char *const es_story_pre[] = {
     "mi experiencia con ", "mi camino hacia ", "mi camino en ", NULL};
 static const char *const es_connectors[] = {
-    "de", "del", "para", "que", "sobre", "en", "con", "a", "al", "sin",
-    "por", "y", "cuando", "antes", "después", "si", "como", NULL};
+    "de",  "del", "para", "que",    "sobre", "en",      "con", "a",    "al",
+    "sin", "por", "y",    "cuando", "antes", "después", "si",  "como", NULL};
 static const char *const es_audiences[] = {
-    "principiantes", "estudiantes", "padres", "niños", "adolescentes",
-    "programadores", "escritores", "emprendedores", "todos", "mayores",
-    "mujeres", "hombres", "creadores", "diseñadores", "profesores",
-    "familias", "deportistas", "artistas", "músicos", NULL};
+    "principiantes", "estudiantes",   "padres",     "niños",
+    "adolescentes",  "programadores", "escritores", "emprendedores",
+    "todos",         "mayores",       "mujeres",    "hombres",
+    "creadores",     "diseñadores",   "profesores", "familias",
+    "deportistas",   "artistas",      "músicos",    NULL};
 static const char *const es_stop[] = {
-    "el", "la", "los", "las", "un", "una", "unos", "unas", "y", "e", "o",
-    "u", "pero", "de", "del", "al", "a", "en", "con", "por", "para",
-    "sin", "sobre", "que", "qué", "como", "cómo", "cuando", "cuándo",
-    "donde", "dónde", "quien", "quién", "es", "son", "era", "ser", "estar",
-    "está", "están", "esta", "este", "estos", "estas", "ese", "esa",
-    "esos", "esas", "eso", "esto", "fue", "hay", "lo", "le", "les", "se",
-    "su", "sus", "tu", "tus", "te", "ti", "mi", "mis", "me", "yo", "nos",
-    "nosotros", "ellos", "ellas", "él", "ella", "muy", "más", "menos",
-    "mucho", "muchos", "mucha", "muchas", "poco", "pocos", "todo",
-    "todos", "toda", "todas", "cada", "uno", "dos", "tres", "cuatro",
-    "cinco", "seis", "siete", "ocho", "nueve", "diez", "también", "ya",
-    "no", "sí", "si", "solo", "sólo", "así", "porque", "pues",
-    "entonces", "aquí", "allí", "número", "paso", "pasos", "primero",
-    "segundo", "tercero", "cuarto", "quinto", "cosa", "cosas", "vez",
-    "veces", "día", "días", "semana", "hoy", "puede", "pueden", "puedes",
-    "hacer", "hace", "haces", "algo", "nada", "otro", "otra", "otros",
-    "otras", "mismo", "misma", "bien", "mal", "mejor", "peor", "gran",
-    "buen", "bueno", "buena", "nuevo", "nueva", "tiene", "tienes",
-    "tener", "parte", "forma", "manera", "tipo", "idea", "punto",
-    "después", "antes", "mientras", "hasta", "desde", "entre", "tras",
-    "ahora", "luego", "siempre", "nunca", "quizá", "quizás", "casi",
-    "suele", "sigue", "sigues", "empieza", "empezar", "guarda",
-    "comparte", "sígueme", "comenta", "lista", "vídeo", "video", "mito",
-    "realidad", "historia", "ha", "han", "has", "he", "hemos", "sea",
-    "sin", "vale", "ves", "ver", "mira", "dice", "dicen", "creo",
-    "crees", "estás", "estoy", "ten", "claro", "nadie", "explica",
-    "elige", "quieres", "quiero", "mira", "sigue", "haz", "dale", "deja",
-    "vamos", "aquí", "tienes", NULL};
+    "el",       "la",       "los",     "las",     "un",       "una",
+    "unos",     "unas",     "y",       "e",       "o",        "u",
+    "pero",     "de",       "del",     "al",      "a",        "en",
+    "con",      "por",      "para",    "sin",     "sobre",    "que",
+    "qué",      "como",     "cómo",    "cuando",  "cuándo",   "donde",
+    "dónde",    "quien",    "quién",   "es",      "son",      "era",
+    "ser",      "estar",    "está",    "están",   "esta",     "este",
+    "estos",    "estas",    "ese",     "esa",     "esos",     "esas",
+    "eso",      "esto",     "fue",     "hay",     "lo",       "le",
+    "les",      "se",       "su",      "sus",     "tu",       "tus",
+    "te",       "ti",       "mi",      "mis",     "me",       "yo",
+    "nos",      "nosotros", "ellos",   "ellas",   "él",       "ella",
+    "muy",      "más",      "menos",   "mucho",   "muchos",   "mucha",
+    "muchas",   "poco",     "pocos",   "todo",    "todos",    "toda",
+    "todas",    "cada",     "uno",     "dos",     "tres",     "cuatro",
+    "cinco",    "seis",     "siete",   "ocho",    "nueve",    "diez",
+    "también",  "ya",       "no",      "sí",      "si",       "solo",
+    "sólo",     "así",      "porque",  "pues",    "entonces", "aquí",
+    "allí",     "número",   "paso",    "pasos",   "primero",  "segundo",
+    "tercero",  "cuarto",   "quinto",  "cosa",    "cosas",    "vez",
+    "veces",    "día",      "días",    "semana",  "hoy",      "puede",
+    "pueden",   "puedes",   "hacer",   "hace",    "haces",    "algo",
+    "nada",     "otro",     "otra",    "otros",   "otras",    "mismo",
+    "misma",    "bien",     "mal",     "mejor",   "peor",     "gran",
+    "buen",     "bueno",    "buena",   "nuevo",   "nueva",    "tiene",
+    "tienes",   "tener",    "parte",   "forma",   "manera",   "tipo",
+    "idea",     "punto",    "después", "antes",   "mientras", "hasta",
+    "desde",    "entre",    "tras",    "ahora",   "luego",    "siempre",
+    "nunca",    "quizá",    "quizás",  "casi",    "suele",    "sigue",
+    "sigues",   "empieza",  "empezar", "guarda",  "comparte", "sígueme",
+    "comenta",  "lista",    "vídeo",   "video",   "mito",     "realidad",
+    "historia", "ha",       "han",     "has",     "he",       "hemos",
+    "sea",      "sin",      "vale",    "ves",     "ver",      "mira",
+    "dice",     "dicen",    "creo",    "crees",   "estás",    "estoy",
+    "ten",      "claro",    "nadie",   "explica", "elige",    "quieres",
+    "quiero",   "mira",     "sigue",   "haz",     "dale",     "deja",
+    "vamos",    "aquí",     "tienes",  NULL};
 
 static const struct lang_tab langs[] = {
     {"en", 150.0, 0, en_numbers, en_ordinals, en_howto, en_myth_pre,
-     en_myth_suf, en_myth_nouns, en_myth_preps, en_story_pre,
-     en_connectors, en_audiences, " for ", en_stop},
+     en_myth_suf, en_myth_nouns, en_myth_preps, en_story_pre, en_connectors,
+     en_audiences, " for ", en_stop},
     {"es", 160.0, 1, es_numbers, es_ordinals, es_howto, es_myth_pre,
-     es_myth_suf, es_myth_nouns, es_myth_preps, es_story_pre,
-     es_connectors, es_audiences, " para ", es_stop},
+     es_myth_suf, es_myth_nouns, es_myth_preps, es_story_pre, es_connectors,
+     es_audiences, " para ", es_stop},
 };
 
 static const struct lang_tab *lang_find(const char *lang)
@@ -287,7 +370,7 @@ static char *trim_phrase(const char *s, size_t n)
 static char *normalise_space(const char *s)
 {
     size_t n = strlen(s), i, j = 0;
-    char *out = malloc(n + 1);
+    char *out = calloc(n + 1, 1);
     int space = 1;
 
     if (!out)
@@ -346,10 +429,10 @@ const char *avk_article(const char *phrase)
         w[i] = (char)tolower((unsigned char)w[i]);
     {
         static const char *const a_words[] = {
-            "uni", "use", "usu", "uti", "ura", "ure", "uro", "eu", "ewe",
-            "one", "once", "ubi", "uk", "usa", NULL};
-        static const char *const an_words[] = {"hour", "honest", "honor",
-                                               "honour", "heir", NULL};
+            "uni", "use", "usu",  "uti", "ura", "ure", "uro", "eu",
+            "ewe", "one", "once", "ubi", "uk",  "usa", NULL};
+        static const char *const an_words[] = {"hour",   "honest", "honor",
+                                               "honour", "heir",   NULL};
         const char *const *p;
         for (p = a_words; *p; p++)
             if (strncmp(w, *p, strlen(*p)) == 0)
@@ -428,14 +511,17 @@ char *avk_singular(const char *lang, const char *word)
     }
     {
         static const char *const irregular[][2] = {
-            {"people", "person"}, {"men", "man"},       {"women", "woman"},
-            {"children", "child"}, {"feet", "foot"},    {"teeth", "tooth"},
-            {"mice", "mouse"},     {"geese", "goose"},  {"lives", "life"},
-            {"knives", "knife"},   {"wives", "wife"},   {"leaves", "leaf"},
-            {"halves", "half"},    {"series", "series"}, {"species", "species"},
-            {"news", "news"},      {"movies", "movie"}, {"cookies", "cookie"},
-            {"shoes", "shoe"},     {"analyses", "analysis"},
-            {"crises", "crisis"},  {"data", "data"}};
+            {"people", "person"},   {"men", "man"},
+            {"women", "woman"},     {"children", "child"},
+            {"feet", "foot"},       {"teeth", "tooth"},
+            {"mice", "mouse"},      {"geese", "goose"},
+            {"lives", "life"},      {"knives", "knife"},
+            {"wives", "wife"},      {"leaves", "leaf"},
+            {"halves", "half"},     {"series", "series"},
+            {"species", "species"}, {"news", "news"},
+            {"movies", "movie"},    {"cookies", "cookie"},
+            {"shoes", "shoe"},      {"analyses", "analysis"},
+            {"crises", "crisis"},   {"data", "data"}};
         size_t i;
         for (i = 0; i < sizeof irregular / sizeof irregular[0]; i++)
             if (strcasecmp(word, irregular[i][0]) == 0)
@@ -553,8 +639,7 @@ static int set_str(char **dst, const char *s, size_t n)
 
 /* The count at the start of the topic: digits 1..99 or a number word
  * 1..20.  Returns it and sets *len to its length, or 0. */
-static int leading_count(const struct lang_tab *t, const char *s,
-                         size_t *len)
+static int leading_count(const struct lang_tab *t, const char *s, size_t *len)
 {
     size_t n = strspn(s, "0123456789");
     int i;
@@ -570,7 +655,8 @@ static int leading_count(const struct lang_tab *t, const char *s,
     if (s[n] != ' ')
         return 0;
     for (i = 1; i <= 20; i++)
-        if (strlen(t->numbers[i]) == n && strncasecmp(s, t->numbers[i], n) == 0) {
+        if (strlen(t->numbers[i]) == n &&
+            strncasecmp(s, t->numbers[i], n) == 0) {
             *len = n;
             return i;
         }
@@ -669,7 +755,6 @@ int avk_topic_parse(avk_topic *tp, const char *topic, const char *lang,
     const char *const *q;
     const char *s;
     size_t n;
-    int rc = 0;
 
     memset(tp, 0, sizeof *tp);
     tp->topic = normalise_space(topic ? topic : "");
@@ -678,48 +763,48 @@ int avk_topic_parse(avk_topic *tp, const char *topic, const char *lang,
     tp->thing = strdup("");
     tp->goal = strdup("");
     tp->audience = strdup("");
-    if (!tp->topic || !tp->subject || !tp->things || !tp->thing ||
-        !tp->goal || !tp->audience)
+    if (!tp->topic || !tp->subject || !tp->things || !tp->thing || !tp->goal ||
+        !tp->audience)
         return avk_fail(err, AVK_EX_OSERR, "out of memory");
     if (tp->topic[0] == '\0')
         return avk_fail(err, AVK_EX_DATAERR, "the topic is empty");
     s = tp->topic;
     n = strlen(s);
-    if ((rc = set_str(&tp->subject, s, n)) != 0)
+    if (set_str(&tp->subject, s, n) != 0)
         goto oom;
     for (q = t->howto; *q; q++)
         if (starts_ci(s, *q) && n > strlen(*q)) {
             tp->flags |= AVK_TOPIC_HOWTO;
-            if ((rc = set_str(&tp->goal, s + strlen(*q), n - strlen(*q))) ||
-                (rc = set_str(&tp->subject, s + strlen(*q), n - strlen(*q))))
+            if (set_str(&tp->goal, s + strlen(*q), n - strlen(*q)) ||
+                set_str(&tp->subject, s + strlen(*q), n - strlen(*q)))
                 goto oom;
             break;
         }
     for (q = t->myth_pre; !(tp->flags & AVK_TOPIC_HOWTO) && *q; q++)
         if (starts_ci(s, *q) && n > strlen(*q)) {
             tp->flags |= AVK_TOPIC_MYTH;
-            if ((rc = set_str(&tp->subject, s + strlen(*q), n - strlen(*q))))
+            if (set_str(&tp->subject, s + strlen(*q), n - strlen(*q)))
                 goto oom;
             break;
         }
-    for (q = t->myth_suf; !(tp->flags & (AVK_TOPIC_HOWTO | AVK_TOPIC_MYTH)) && *q;
-         q++)
+    for (q = t->myth_suf;
+         !(tp->flags & (AVK_TOPIC_HOWTO | AVK_TOPIC_MYTH)) && *q; q++)
         if (ends_ci(s, n, *q) && n > strlen(*q)) {
             tp->flags |= AVK_TOPIC_MYTH;
-            if ((rc = set_str(&tp->subject, s, n - strlen(*q))))
+            if (set_str(&tp->subject, s, n - strlen(*q)))
                 goto oom;
             break;
         }
-    for (q = t->story_pre; !(tp->flags & (AVK_TOPIC_HOWTO | AVK_TOPIC_MYTH)) && *q;
-         q++)
+    for (q = t->story_pre;
+         !(tp->flags & (AVK_TOPIC_HOWTO | AVK_TOPIC_MYTH)) && *q; q++)
         if (starts_ci(s, *q) && n > strlen(*q)) {
             tp->flags |= AVK_TOPIC_STORY;
-            if ((rc = set_str(&tp->subject, s + strlen(*q), n - strlen(*q))))
+            if (set_str(&tp->subject, s + strlen(*q), n - strlen(*q)))
                 goto oom;
             break;
         }
     if (!(tp->flags & (AVK_TOPIC_HOWTO | AVK_TOPIC_MYTH | AVK_TOPIC_STORY)) &&
-        (rc = parse_count(tp, t)) != 0)
+        parse_count(tp, t) != 0)
         goto oom;
     /* "... for beginners" */
     {
@@ -740,7 +825,7 @@ int avk_topic_parse(avk_topic *tp, const char *topic, const char *lang,
                 free(w);
         }
     }
-    if (tp->subject[0] == '\0' && (rc = set_str(&tp->subject, s, n)) != 0)
+    if (tp->subject[0] == '\0' && set_str(&tp->subject, s, n) != 0)
         goto oom;
     return 0;
 oom:
@@ -753,9 +838,9 @@ struct kw_tok {
     const char *p; /* start in text */
     size_t n;
     int content;
-    int brk;   /* a break (punctuation) precedes this token */
-    int keep;  /* keep the original case */
-    int hint;  /* occurs in the hint */
+    int brk;  /* a break (punctuation) precedes this token */
+    int keep; /* keep the original case */
+    int hint; /* occurs in the hint */
 };
 
 static int is_word_byte(const unsigned char *p)
@@ -875,10 +960,10 @@ int avk_keywords(const char *lang, const char *text, const char *hint,
                     word[n - 2] = '\0';
             } else
                 word[0] = '\0';
-            tok[ntok].content =
-                alpha > 0 && avk_utf8_len(word) >= 3 &&
-                !avk_is_stop_word(lang, word);
-            tok[ntok].hint = tok[ntok].content && word_in(hint, (const char *)s, n);
+            tok[ntok].content = alpha > 0 && avk_utf8_len(word) >= 3 &&
+                                !avk_is_stop_word(lang, word);
+            tok[ntok].hint =
+                tok[ntok].content && word_in(hint, (const char *)s, n);
             ntok++;
             brk = 0;
             sentence_start = 0;
@@ -938,7 +1023,8 @@ int avk_keywords(const char *lang, const char *text, const char *hint,
             /* the same word elsewhere in the text */
             for (i = 0; i < nc; i++) {
                 const struct kw_tok *x = &tok[cand[i].a];
-                const struct kw_tok *y = cand[i].b >= 0 ? &tok[cand[i].b] : NULL;
+                const struct kw_tok *y =
+                    cand[i].b >= 0 ? &tok[cand[i].b] : NULL;
                 const struct kw_tok *u = &tok[a];
                 const struct kw_tok *v = b >= 0 ? &tok[b] : NULL;
                 if (cand[i].score < 0)
@@ -946,7 +1032,8 @@ int avk_keywords(const char *lang, const char *text, const char *hint,
                 if ((x->n == u->n && strncasecmp(x->p, u->p, u->n) == 0) ||
                     (v && x->n == v->n && strncasecmp(x->p, v->p, v->n) == 0) ||
                     (y && y->n == u->n && strncasecmp(y->p, u->p, u->n) == 0) ||
-                    (y && v && y->n == v->n && strncasecmp(y->p, v->p, v->n) == 0))
+                    (y && v && y->n == v->n &&
+                     strncasecmp(y->p, v->p, v->n) == 0))
                     cand[i].score = -1;
             }
         }

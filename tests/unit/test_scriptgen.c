@@ -25,11 +25,11 @@ static int strcasestr_(const char *hay, const char *word)
 }
 static const char *dirs[1];
 
-static const char *const formats[] = {"listicle", "howto", "myth",
+static const char *const formats[] = {"listicle",  "howto", "myth",
                                       "explainer", "story", "news",
-                                      "mistakes", NULL};
-static const char *const styles[] = {"engaging", "educational", "funny",
-                                     "professional", "story", NULL};
+                                      "mistakes",  NULL};
+static const char *const styles[] = {"engaging",     "educational", "funny",
+                                     "professional", "story",       NULL};
 static const double durations[] = {15, 30, 60, 90};
 
 static const char *trend_text =
@@ -101,11 +101,9 @@ static void all_strings(const json_t *j, avk_buf *b)
         avk_buf_adds(b, json_string_value(j));
         avk_buf_addc(b, '\n');
     } else if (json_is_array(j)) {
-        json_array_foreach(j, i, v)
-            all_strings(v, b);
+        json_array_foreach(j, i, v) all_strings(v, b);
     } else if (json_is_object(j)) {
-        json_object_foreach((json_t *)j, k, v)
-            all_strings(v, b);
+        json_object_foreach((json_t *)j, k, v) all_strings(v, b);
     }
 }
 
@@ -117,7 +115,8 @@ static int repeats_sentence(const json_t *s)
     json_t *sc;
     int dup = 0;
 
-    json_array_foreach(json_object_get(s, "scenes"), i, sc) {
+    json_array_foreach(json_object_get(s, "scenes"), i, sc)
+    {
         const char *t = json_string_value(json_object_get(sc, "text"));
         const char *p = t;
         while (*p && n < 512) {
@@ -153,7 +152,8 @@ static int repeats_phrase(const json_t *s, const char *topic)
     avk_buf all;
 
     avk_buf_init(&all);
-    json_array_foreach(json_object_get(s, "scenes"), i, sc) {
+    json_array_foreach(json_object_get(s, "scenes"), i, sc)
+    {
         avk_buf_adds(&all, json_string_value(json_object_get(sc, "text")));
         avk_buf_addc(&all, ' ');
     }
@@ -161,7 +161,8 @@ static int repeats_phrase(const json_t *s, const char *topic)
         size_t len = 0;
         while (all.data[i + len] &&
                (isalnum((unsigned char)all.data[i + len]) ||
-                (unsigned char)all.data[i + len] >= 0x80 || all.data[i + len] == '\''))
+                (unsigned char)all.data[i + len] >= 0x80 ||
+                all.data[i + len] == '\''))
             len++;
         if (len) {
             w[n] = strndup(all.data + i, len);
@@ -216,7 +217,7 @@ static void test_matrix(const char *lang)
                 r.lang = lang;
                 r.style = styles[st];
                 r.duration_s = durations[d];
-                r.seed = (uint64_t)(f * 100 + st * 10 + d);
+                r.seed = (uint64_t)f * 100 + (uint64_t)st * 10 + (uint64_t)d;
                 r.trend = strcmp(formats[f], "news") == 0 ? trend : NULL;
                 runs++;
                 if (avk_script_generate(&r, &s, &e) != 0) {
@@ -225,11 +226,13 @@ static void test_matrix(const char *lang)
                     bad_fit++;
                     continue;
                 }
-                W = durations[d] * json_number_value(json_object_get(s, "wpm")) / 60;
+                W = durations[d] *
+                    json_number_value(json_object_get(s, "wpm")) / 60;
                 words = (int)json_integer_value(json_object_get(s, "words"));
                 if (words < 0.9 * W || words > 1.1 * W) {
-                    printf("# %s %s %s %g: %d words for a budget of %.1f\n", lang,
-                           formats[f], styles[st], durations[d], words, W);
+                    printf("# %s %s %s %g: %d words for a budget of %.1f\n",
+                           lang, formats[f], styles[st], durations[d], words,
+                           W);
                     bad_fit++;
                 }
                 if (strcmp(json_string_value(json_object_get(s, "format")),
@@ -239,8 +242,8 @@ static void test_matrix(const char *lang)
                 all_strings(s, &b);
                 if (strchr(b.data, '{') || strchr(b.data, '}') ||
                     strchr(b.data, '$') || strstr(b.data, "{{")) {
-                    printf("# placeholder left in %s %s %s\n", lang,
-                           formats[f], styles[st]);
+                    printf("# placeholder left in %s %s %s\n", lang, formats[f],
+                           styles[st]);
                     bad_ph++;
                 }
                 avk_buf_release(&b);
@@ -251,18 +254,24 @@ static void test_matrix(const char *lang)
                     printf("# invalid: %s\n", e.msg);
                     bad_val++;
                 }
-                json_array_foreach(json_object_get(s, "scenes"), i, sc) {
-                    size_t nk = json_array_size(json_object_get(sc, "keywords"));
+                json_array_foreach(json_object_get(s, "scenes"), i, sc)
+                {
+                    size_t nk =
+                        json_array_size(json_object_get(sc, "keywords"));
                     if (nk < 2 || nk > 4)
                         bad_kw++;
                 }
                 json_decref(s);
             }
-    ok(bad_fit == 0, "%s: %d scripts (every format x style x 15/30/60/90 s) "
-       "fit their word budget within 10%%", lang, runs);
+    ok(bad_fit == 0,
+       "%s: %d scripts (every format x style x 15/30/60/90 s) "
+       "fit their word budget within 10%%",
+       lang, runs);
     ok(bad_ph == 0, "%s: no placeholder, {{, }} or $ left in any output", lang);
-    ok(bad_rep == 0, "%s: no sentence or four-word phrase repeats within a "
-       "script", lang);
+    ok(bad_rep == 0,
+       "%s: no sentence or four-word phrase repeats within a "
+       "script",
+       lang);
     ok(bad_val == 0, "%s: every script passes the validator", lang);
     ok(bad_fmt == 0, "%s: the topic selects the expected format", lang);
     ok(bad_kw == 0, "%s: every scene has 2-4 keywords", lang);
@@ -307,8 +316,10 @@ static void test_odd_topics(void)
         "back\\slash C:\\path and 100% of %s %n %%",
         "Ratios: 3:2 vs 16:9 {braces} {{double}} $HOME ${x}",
         "Rocket launches \xF0\x9F\x9A\x80 and emoji \xE2\x9C\xA8",
-        "\xD7\x9C\xD7\x99\xD7\x9E\xD7\x95\xD7\x93 \xD7\xA2\xD7\x91\xD7\xA8\xD7\x99\xD7\xAA", /* Hebrew */
-        "\xD8\xA7\xD9\x84\xD9\x82\xD9\x87\xD9\x88\xD8\xA9 \xD8\xA7\xD9\x84\xD8\xB9\xD8\xB1\xD8\xA8\xD9\x8A\xD8\xA9", /* Arabic */
+        "\xD7\x9C\xD7\x99\xD7\x9E\xD7\x95\xD7\x93 "
+        "\xD7\xA2\xD7\x91\xD7\xA8\xD7\x99\xD7\xAA", /* Hebrew */
+        "\xD8\xA7\xD9\x84\xD9\x82\xD9\x87\xD9\x88\xD8\xA9 "
+        "\xD8\xA7\xD9\x84\xD8\xB9\xD8\xB1\xD8\xA8\xD9\x8A\xD8\xA9", /* Arabic */
         "how to write {name} templates",
         "7 \"secret\" tips for 100% better sleep",
         NULL};
@@ -334,7 +345,8 @@ static void test_odd_topics(void)
         ok(avk_script_validate(s, &e) == 0, "odd topic %d validates", i);
         txt = json_dumps(s, JSON_COMPACT);
         back = txt ? json_loads(txt, 0, NULL) : NULL;
-        ok(back && json_equal(back, s), "odd topic %d survives a JSON round trip", i);
+        ok(back && json_equal(back, s),
+           "odd topic %d survives a JSON round trip", i);
         json_decref(back);
         free(txt);
         avk_buf_release(&b);
@@ -476,7 +488,8 @@ static void test_errors_and_dirs(void)
     req_init(&r, "x");
     r.format = "limerick";
     ok(avk_script_generate(&r, &s, &e) == AVK_EX_DATAERR &&
-           strstr(e.msg, "limerick"), "unknown format names it");
+           strstr(e.msg, "limerick"),
+       "unknown format names it");
     req_init(&r, "   ");
     ok(avk_script_generate(&r, &s, &e) == AVK_EX_DATAERR, "empty topic");
     req_init(&r, "x");
@@ -506,13 +519,16 @@ static void test_errors_and_dirs(void)
     r.ntemplate_dirs = 2;
     r.duration_s = 15;
     ok(avk_script_generate(&r, &s, &e) == 0 &&
-           strcmp(json_string_value(json_object_get(s, "title")), "Mine: cats") == 0,
+           strcmp(json_string_value(json_object_get(s, "title")),
+                  "Mine: cats") == 0,
        "a user template directory comes first");
     json_decref(s);
     s = NULL;
     /* a broken one is a configuration error naming the file */
     f = fopen(path, "w");
-    fputs("format: explainer\nlang: en\nbody:\n  units:\n    - lead: \"{nope}\"\n", f);
+    fputs("format: explainer\nlang: en\nbody:\n  units:\n    - lead: "
+          "\"{nope}\"\n",
+          f);
     fclose(f);
     ok(avk_script_generate(&r, &s, &e) == AVK_EX_CONFIG &&
            strstr(e.msg, "mine.yaml") && strstr(e.msg, "nope"),
@@ -521,7 +537,8 @@ static void test_errors_and_dirs(void)
     fputs("format: [x\n", f);
     fclose(f);
     ok(avk_script_generate(&r, &s, &e) == AVK_EX_CONFIG &&
-           strstr(e.msg, "mine.yaml"), "bad YAML: config error naming the file");
+           strstr(e.msg, "mine.yaml"),
+       "bad YAML: config error naming the file");
     unlink(path);
     rmdir(tmp);
 }
@@ -548,16 +565,18 @@ static void test_validator(void)
     json_decref(c);
 
     c = json_deep_copy(s);
-    json_array_append_new(json_object_get(json_array_get(json_object_get(c, "scenes"), 1),
-                                          "keywords"),
-                          json_true());
+    json_array_append_new(
+        json_object_get(json_array_get(json_object_get(c, "scenes"), 1),
+                        "keywords"),
+        json_true());
     avk_script_validate(c, &e);
     ok(strncmp(e.msg, ".scenes[1].keywords[", 20) == 0, "mistyped keyword (%s)",
        e.msg);
     json_decref(c);
 
     c = json_deep_copy(s);
-    json_array_append_new(json_object_get(c, "hashtags"), json_string("nohash"));
+    json_array_append_new(json_object_get(c, "hashtags"),
+                          json_string("nohash"));
     ok(avk_script_validate(c, &e) != 0 && strstr(e.msg, ".hashtags["),
        "hashtag without # (%s)", e.msg);
     json_decref(c);
@@ -571,7 +590,8 @@ static void test_validator(void)
     is_str(e.msg, ".scenes: must not be empty", "empty scenes");
     json_decref(c);
 
-    ok(avk_script_validate(json_array_get(json_object_get(s, "scenes"), 0), &e) != 0,
+    ok(avk_script_validate(json_array_get(json_object_get(s, "scenes"), 0),
+                           &e) != 0,
        "an object that is not a script is rejected");
     /* an LLM reply: only the content fields */
     c = json_pack("{s:s,s:s,s:[{s:s,s:s,s:[s]}],s:s,s:s,s:[s]}", "title", "T",
@@ -588,7 +608,8 @@ static void test_validator(void)
     {
         json_t *props = json_object_get(schema, "properties");
         json_t *req = json_object_get(schema, "required");
-        json_t *item = json_object_get(json_object_get(props, "scenes"), "items");
+        json_t *item =
+            json_object_get(json_object_get(props, "scenes"), "items");
         ok(json_is_false(json_object_get(schema, "additionalProperties")) &&
                json_is_false(json_object_get(item, "additionalProperties")),
            "schema: additionalProperties false at every level");
@@ -635,9 +656,11 @@ static void test_wording(void)
     s = avk_capitalise("\xC3\xA1rboles");
     is_str(s, "\xC3\x81rboles", "á -> Á");
     free(s);
-    is_int(avk_count_words("Hello, world \xE2\x80\x94 it's 5 o'clock \xF0\x9F\x9A\x80"),
+    is_int(avk_count_words(
+               "Hello, world \xE2\x80\x94 it's 5 o'clock \xF0\x9F\x9A\x80"),
            5, "word count skips dashes and emoji");
-    n = avk_keywords("en", "Keep a steady sleep schedule on weekends.", NULL, kw, 4);
+    n = avk_keywords("en", "Keep a steady sleep schedule on weekends.", NULL,
+                     kw, 4);
     ok(n >= 1 && strcmp(kw[0], "steady sleep") == 0, "keywords: '%s'",
        n > 0 ? kw[0] : "");
     for (i = 0; i < n; i++)
