@@ -640,7 +640,21 @@ static int render(const struct gen *g, const struct slots *sl, const char *tpl,
                 p = end + 1;
                 continue;
             }
-            if (!(cur = strdup(val)))
+            {
+                /* the topic's own first word, mid-sentence: "about the
+                 * story of ...", not "about The story of ..." */
+                size_t nl = (size_t)((bar ? bar : end) - name);
+                int lead = b.len == 0 || strchr(".!?", b.data[b.len - 1]) ||
+                           (b.len >= 2 && b.data[b.len - 1] == ' ' &&
+                            strchr(".!?", b.data[b.len - 2]));
+                int own_words = (nl == 5 && strncmp(name, "topic", 5) == 0) ||
+                                (nl == 7 && strncmp(name, "subject", 7) == 0) ||
+                                (nl == 6 && strncmp(name, "things", 6) == 0) ||
+                                (nl == 4 && strncmp(name, "goal", 4) == 0);
+                cur = own_words && !lead ? avk_lower_lead(g->lang, val)
+                                         : strdup(val);
+            }
+            if (!cur)
                 rc = AVK_EX_OSERR;
             while (rc == 0 && bar) {
                 const char *f = bar + 1,

@@ -480,6 +480,21 @@ char *avk_capitalise(const char *s)
     return out;
 }
 
+char *avk_lower_lead(const char *lang, const char *s)
+{
+    size_t n = strcspn(s, " "), k;
+    char *out = dupn(s, strlen(s));
+
+    if (!out || n == 0 || n > 12 || !isupper((unsigned char)s[0]))
+        return out;
+    for (k = 1; k < n; k++)
+        if (!islower((unsigned char)s[k]) && s[k] != '\'')
+            return out; /* "NASA", "McDonald's", digits: leave it */
+    if (in_list(lang_or_en(lang)->stop, s, n))
+        out[0] = (char)tolower((unsigned char)out[0]);
+    return out;
+}
+
 char *avk_singular(const char *lang, const char *word)
 {
     size_t n = strlen(word);

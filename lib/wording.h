@@ -59,6 +59,11 @@ const char *avk_article(const char *phrase);
 /* Copy with the first letter upper-cased, unless the first word already
  * mixes cases ("iPhone").  NULL when out of memory. */
 char *avk_capitalise(const char *s);
+/* Copy for use inside a sentence: "The story of X" -> "the story of X"
+ * when the first word is a capitalised function word of the language
+ * ("The", "How", "My", "La"); anything else (names, "iPhone", "NASA")
+ * is left alone.  NULL when out of memory. */
+char *avk_lower_lead(const char *lang, const char *s);
 /* English or Spanish singular of one plural word; a new string. */
 char *avk_singular(const char *lang, const char *word);
 /* Number of spoken words: tokens with a letter or digit in them. */

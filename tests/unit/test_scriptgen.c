@@ -354,6 +354,32 @@ static void test_odd_topics(void)
     }
 }
 
+static void test_long_topic(void)
+{
+    const char *topic =
+        "a surprisingly long topic about the history of tea ceremonies in "
+        "Japan and China and how they shaped caf\xC3\xA9 culture around the "
+        "world today";
+    avk_script_req r;
+    avk_err e;
+    json_t *s = NULL;
+    const char *title;
+    avk_buf b;
+
+    req_init(&r, topic);
+    r.duration_s = 20;
+    ok(avk_script_generate(&r, &s, &e) == 0, "a long topic generates");
+    title = json_string_value(json_object_get(s, "title"));
+    ok(title && avk_utf8_len(title) <= 100, "its title fits in 100 characters");
+    ok(title && strstr(title, "\xE2\x80\xA6"),
+       "a cut title ends with an ellipsis");
+    avk_buf_init(&b);
+    all_strings(s, &b);
+    ok(b.data && strstr(b.data, topic), "the whole topic is still narrated");
+    avk_buf_release(&b);
+    json_decref(s);
+}
+
 static void test_news(void)
 {
     json_t *trend = json_loads(
@@ -650,6 +676,12 @@ static void test_wording(void)
     is_str(avk_article("apple"), "an", "an apple");
     is_str(avk_article("FAQ"), "an", "an FAQ");
     is_str(avk_article("8-step plan"), "an", "an 8-step plan");
+    s = avk_lower_lead("en", "The story of Rome");
+    is_str(s, "the story of Rome", "a leading function word is lowered");
+    free(s);
+    s = avk_lower_lead("en", "Tesla earnings");
+    is_str(s, "Tesla earnings", "a leading name is kept");
+    free(s);
     s = avk_capitalise("iPhone tips");
     is_str(s, "iPhone tips", "iPhone keeps its case");
     free(s);
@@ -677,6 +709,7 @@ int main(void)
     test_matrix("es");
     test_determinism();
     test_odd_topics();
+    test_long_topic();
     test_news();
     test_selection();
     test_scenes_option();
