@@ -169,16 +169,15 @@ static const char *const en_stop[] = {
     "share",   "follow",  "comment",   "list",     "video",      "idea",
     "ideas",   "point",   "question",  "answer",   "myth",       "fact",
     "story",   "holds",   "hold",      "sounds",   "sound",      "seems",
-    "seem",    "feels",   "feel",      "works",    "work",       "happens",
-    "happen",  "becomes", "become",    "helps",    "help",       "starts",
-    "settles", "hear",    "heard",     "read",     "learn",      "thinks",
-    "believe", "wants",   "knows",     "shows",    "show",       "turns",
-    "turn",    "pays",    "adds",      "sticks",   "fits",       "fit",
-    "changes", "change",  "ties",      "together", "most",       "probably",
-    "likely",  "exactly", "notice",    "short",    "simple",     "clear",
-    "ask",     "plain",   "words",     "knowing",  "worked",     "decide",
-    "imagine", "wish",    "knew",      "wrong",    "else",       "talk",
-    NULL};
+    "seem",    "feels",   "feel",      "works",    "happens",    "happen",
+    "becomes", "become",  "helps",     "help",     "starts",     "settles",
+    "hear",    "heard",   "read",      "learn",    "thinks",     "believe",
+    "wants",   "knows",   "shows",     "show",     "turns",      "turn",
+    "pays",    "adds",    "sticks",    "fits",     "fit",        "changes",
+    "change",  "ties",    "together",  "most",     "probably",   "likely",
+    "exactly", "notice",  "short",     "simple",   "clear",      "ask",
+    "plain",   "words",   "knowing",   "worked",   "decide",     "imagine",
+    "wish",    "knew",    "wrong",     "else",     "talk",       NULL};
 
 static const char *const es_numbers[] = {
     "cero",      "uno",        "dos",     "tres",   "cuatro",    "cinco",
