@@ -1315,15 +1315,42 @@ static int ci_contains(const char *hay, const char *needle)
 
 /* Keywords for a scene: up to two from its lead lines, then the
  * topic's, then the rest of its text; at most four. */
-static json_t *scene_keywords(const struct gen *g, const char *core,
-                              const char *text)
+/* The keyword a body unit's template gives it ("habit 2", "step 3"):
+ * its first usable `keywords` line, or the body's.  *out is NULL when
+ * there is none.  Returns 0 or AVK_EX_OSERR. */
+static int unit_keyword(struct gen *g, const struct unit *u, char **out)
+{
+    const json_t *node = json_object_get(u->spec, "keywords"), *lines[16];
+    struct slots sl;
+    size_t n, i;
+
+    *out = NULL;
+    if (!node)
+        node =
+            json_object_get(json_object_get(g->tpl->root, "body"), "keywords");
+    n = lines_of(node, g->style, lines, 16);
+    slots_for_unit(g, &sl, u->k, (int)g->nunits - 2);
+    for (i = 0; i < n && !*out; i++) {
+        int rc = render(g, &sl, json_string_value(lines[i]), out);
+        if (rc == AVK_EX_OSERR)
+            return rc;
+    }
+    return 0;
+}
+
+static json_t *scene_keywords(const struct gen *g, char *first,
+                              const char *core, const char *text)
 {
     char *kw[12];
     int n = 0, round, i, j;
     json_t *arr = json_array();
 
-    if (!arr)
+    if (!arr) {
+        free(first);
         return NULL;
+    }
+    if (first) /* taken: the template's keyword for this point */
+        kw[n++] = first;
     for (round = 0; round < 3 && n < 4; round++) {
         const char *src = round == 0   ? core
                           : round == 1 ? g->topic.topic
@@ -1532,10 +1559,18 @@ static int finish(struct gen *g, double duration, double wpm, size_t S,
         words += avk_count_words(b.data);
         if (set_new(scene, "text", json_string(b.data)) != 0)
             goto oom;
-        if (!(kw = sc[j].u0 == g->nunits - 1
-                       ? scene_keywords(g, NULL, NULL) /* the call to action */
-                       : scene_keywords(g, core.data, b.data)))
-            goto oom;
+        {
+            char *first = NULL;
+            for (u = sc[j].u0; u < sc[j].u1 && !first; u++)
+                if (g->units[u].role == U_BODY &&
+                    unit_keyword(g, &g->units[u], &first) != 0)
+                    goto oom;
+            kw = sc[j].u0 == g->nunits - 1
+                     ? scene_keywords(g, first, NULL, NULL) /* the cta */
+                     : scene_keywords(g, first, core.data, b.data);
+            if (!kw)
+                goto oom;
+        }
         /* the visual: the scene's first body unit's own lines, if any */
         vis = NULL;
         slots_for_unit(g, &sl, 0, (int)g->nunits - 2);
