@@ -451,6 +451,36 @@ static void test_selection(void)
     }
 }
 
+static void test_keywords(void)
+{
+    avk_script_req r;
+    avk_err e;
+    json_t *s = NULL, *sc;
+    size_t i;
+    int good = 0;
+
+    req_init(&r, "5 habits of productive people");
+    r.duration_s = 30;
+    avk_script_generate(&r, &s, &e);
+    json_array_foreach(json_object_get(s, "scenes"), i, sc)
+    {
+        char want[32];
+        snprintf(want, sizeof want, "habit %zu", i);
+        if (i >= 1 && i <= 5 &&
+            strcmp(json_string_value(
+                       json_array_get(json_object_get(sc, "keywords"), 0)),
+                   want) == 0)
+            good++;
+    }
+    is_int(good, 5, "each item's first keyword is its title card: 'habit N'");
+    sc = json_array_get(json_object_get(s, "scenes"), 0);
+    ok(strcmp(json_string_value(
+                  json_array_get(json_object_get(sc, "keywords"), 0)),
+              "productive people") == 0,
+       "the opening scene's keyword is the topic's phrase, not a stop word");
+    json_decref(s);
+}
+
 static void test_scenes_option(void)
 {
     int n, bad = 0;
@@ -712,6 +742,7 @@ int main(void)
     test_long_topic();
     test_news();
     test_selection();
+    test_keywords();
     test_scenes_option();
     test_spanish();
     test_errors_and_dirs();
