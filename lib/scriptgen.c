@@ -1802,6 +1802,13 @@ int avk_script_generate(const avk_script_req *req, json_t **script_out,
     if (wpm < 60 || wpm > 300 || isnan(wpm))
         return avk_fail(err, AVK_EX_DATAERR,
                         "%g words per minute is out of range (60 to 300)", wpm);
+    {
+        json_t *probe = json_string(req->topic ? req->topic : "");
+        if (!probe) /* jansson refuses bytes that are not UTF-8 */
+            return avk_fail(err, AVK_EX_DATAERR,
+                            "the topic is not valid UTF-8");
+        json_decref(probe);
+    }
     W = duration * wpm / 60.0;
     hi = (int)floor(W * 1.07);
     if ((rc = avk_topic_parse(&g.topic, req->topic, g.lang, err)) != 0)

@@ -586,6 +586,19 @@ static int spoken_char(const unsigned char *p, size_t len)
     return 1;
 }
 
+static size_t utf8_clen(unsigned char c);
+
+/* Length of the character at p, never past the string's end (a broken
+ * sequence counts as one byte). */
+static size_t clen_at(const unsigned char *p)
+{
+    size_t k = utf8_clen(*p), j;
+    for (j = 1; j < k; j++)
+        if ((p[j] & 0xC0) != 0x80)
+            return 1;
+    return k;
+}
+
 static size_t utf8_clen(unsigned char c)
 {
     if (c < 0x80)
@@ -839,8 +852,13 @@ int avk_topic_parse(avk_topic *tp, const char *topic, const char *lang,
                 free(w);
         }
     }
-    if (tp->subject[0] == '\0' && set_str(&tp->subject, s, n) != 0)
-        goto oom;
+    if (tp->subject[0] == '\0') { /* all punctuation: "?" stays "?" */
+        char *whole = dupn(s, n);
+        if (!whole)
+            goto oom;
+        free(tp->subject);
+        tp->subject = whole;
+    }
     return 0;
 oom:
     return avk_fail(err, AVK_EX_OSERR, "out of memory");
@@ -860,7 +878,7 @@ struct kw_tok {
 static int is_word_byte(const unsigned char *p)
 {
     if (*p >= 0x80) {
-        size_t k = utf8_clen(*p);
+        size_t k = clen_at(p);
         return spoken_char(p, k);
     }
     return isalnum(*p) || *p == '\'' || *p == '-';
@@ -927,7 +945,7 @@ int avk_keywords(const char *lang, const char *text, const char *hint,
                 brk = 1;
             if (strchr(".!?:", *p))
                 sentence_start = 1;
-            p += utf8_clen(*p);
+            p += clen_at(p);
             continue;
         }
         {
@@ -935,7 +953,7 @@ int avk_keywords(const char *lang, const char *text, const char *hint,
             size_t n, k;
             int upper = 0, alpha = 0, inner_upper = 0;
             while (*p && is_word_byte(p))
-                p += utf8_clen(*p);
+                p += clen_at(p);
             n = (size_t)(p - s);
             while (n > 0 && (s[0] == '\'' || s[0] == '-')) {
                 s++;

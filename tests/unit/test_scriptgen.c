@@ -380,6 +380,74 @@ static void test_long_topic(void)
     json_decref(s);
 }
 
+/* Topics glued from awkward fragments (counts, prefixes, quotes, braces,
+ * emoji, Hebrew, broken UTF-8): every one gives a valid script or a data
+ * error, never anything else. */
+static void test_random_topics(void)
+{
+    static const char *const frags[] = {"5 ",
+                                        "how to ",
+                                        "myths about ",
+                                        "my journey with ",
+                                        " mistakes",
+                                        "The ",
+                                        "{x}",
+                                        "$HOME",
+                                        "%s",
+                                        "\xF0\x9F\x9A\x80",
+                                        "\xD7\xA9",
+                                        "\xC3\xA1",
+                                        "\"",
+                                        "\\",
+                                        ":",
+                                        ".",
+                                        "?",
+                                        " ",
+                                        "habits",
+                                        "people",
+                                        "a",
+                                        "\xF0",
+                                        "\xC3",
+                                        "\x80",
+                                        "10 ",
+                                        "99 ",
+                                        "ones",
+                                        "ies"};
+    uint64_t x = 12345;
+    int it, bad = 0, made = 0;
+
+    for (it = 0; it < 200; it++) {
+        char topic[256] = "";
+        int k, parts;
+        avk_script_req r;
+        json_t *s = NULL;
+        avk_err e;
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        parts = 1 + (int)((x >> 33) % 8);
+        for (k = 0; k < parts; k++) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            strncat(topic, frags[(x >> 33) % (sizeof frags / sizeof *frags)],
+                    sizeof topic - strlen(topic) - 1);
+        }
+        req_init(&r, topic);
+        r.seed = x;
+        r.duration_s = 3 + (double)((x >> 20) % 120);
+        r.scenes = (int)((x >> 40) % 6);
+        r.lang = (x >> 45) & 1 ? "es" : "en";
+        if (avk_script_generate(&r, &s, &e) == 0) {
+            made++;
+            if (avk_script_validate(s, &e) != 0)
+                bad++;
+        } else if (e.code != AVK_EX_DATAERR) {
+            printf("# '%s': %s\n", topic, e.msg);
+            bad++;
+        }
+        json_decref(s);
+    }
+    ok(bad == 0 && made > 100,
+       "200 awkward topics: %d valid scripts, the rest data errors", made);
+}
+
 static void test_news(void)
 {
     json_t *trend = json_loads(
@@ -548,6 +616,10 @@ static void test_errors_and_dirs(void)
        "unknown format names it");
     req_init(&r, "   ");
     ok(avk_script_generate(&r, &s, &e) == AVK_EX_DATAERR, "empty topic");
+    req_init(&r, "caf\xC3");
+    ok(avk_script_generate(&r, &s, &e) == AVK_EX_DATAERR &&
+           strstr(e.msg, "UTF-8"),
+       "a topic that is not UTF-8");
     req_init(&r, "x");
     r.scenes = 50;
     ok(avk_script_generate(&r, &s, &e) == AVK_EX_DATAERR, "too many scenes");
@@ -740,6 +812,7 @@ int main(void)
     test_determinism();
     test_odd_topics();
     test_long_topic();
+    test_random_topics();
     test_news();
     test_selection();
     test_keywords();
