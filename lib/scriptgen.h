@@ -3,8 +3,8 @@
  * scene-by-scene script (the document's .script section).
  *
  * A template (share/templates/scripts/README.md describes the language)
- * gives a format - listicle, how-to, myth vs fact, explainer, story,
- * news digest - as lists of interchangeable lines with {slots} filled
+ * gives a format - listicle, how-to, myth vs fact, mistakes, explainer,
+ * story, news digest - as lists of interchangeable lines with {slots} filled
  * from the parsed topic.  The writer picks lines with its own seeded
  * PRNG (never rand(), never the clock), so the same request always gives
  * byte-identical JSON, and adds or drops optional lines until the spoken
