@@ -35,7 +35,7 @@ static const char *const slot_names[] = {
     "audience", "n",          "n_word",       "i",         "i_word",
     "ordinal",  "item_title", "item_summary", "item_more", "item_source",
     "keywords", NULL};
-static const char *const filter_names[] = {"cap", "a", "opt", NULL};
+static const char *const filter_names[] = {"cap", "a", "opt", "none", NULL};
 
 /* ------------------------------------------------------------------ */
 /* PRNG                                                                */
@@ -627,6 +627,21 @@ static int render(const struct gen *g, const struct slots *sl, const char *tpl,
             char *cur = NULL;
             bar = memchr(name, '|', (size_t)(end - name));
             val = slot_value(g, sl, name, (size_t)((bar ? bar : end) - name));
+            {
+                /* {slot|none}: a line only for when the slot is empty */
+                const char *o = bar;
+                while (o && !(strncmp(o, "|none", 5) == 0 &&
+                              (o[5] == '|' || o[5] == '}')))
+                    o = memchr(o + 1, '|', (size_t)(end - o - 1));
+                if (o) {
+                    if (val && *val) {
+                        avk_buf_release(&b);
+                        return 1;
+                    }
+                    p = end + 1;
+                    continue;
+                }
+            }
             if (!val || !*val) {
                 /* {slot|opt}: an empty slot just leaves nothing */
                 const char *o = bar;
@@ -971,11 +986,19 @@ static int load_items(struct gen *g)
         free(sum);
         if (!(d->source = clean_text(source ? source : "")))
             return AVK_EX_OSERR;
+        /* a file name or address ("feed.xml", "example.com/rss") is not
+         * a name to read out */
+        if (!strchr(d->source, ' ') &&
+            (strchr(d->source, '.') || strchr(d->source, '/')))
+            d->source[0] = '\0';
         /* the headline repeated as its own summary adds nothing */
         if (strncasecmp(d->summary, d->title, strlen(d->title)) == 0)
             d->summary[0] = '\0';
         g->nitems++;
     }
+    /* a trend topic is often its first headline: the hook has said it */
+    if (g->nitems > 0 && strcasecmp(g->items[0].title, g->topic.topic) == 0)
+        g->items[0].title[0] = '\0';
     return 0;
 }
 
@@ -1107,6 +1130,11 @@ static int total_words(const struct gen *g)
 
 /* Add optional lines until the words reach the budget: always to the
  * unit that is emptiest for its weight, never past hi. */
+/* At most this many optional lines around the hook and the cta: past
+ * that, a thin script (one news item in 30 seconds) ends short rather
+ * than padded. */
+#define EDGE_MAX 2
+
 static size_t shared_count(const struct unit *u)
 {
     size_t i, n = 0;
@@ -1141,6 +1169,8 @@ static int fill(struct gen *g, double W, int hi)
             int any = 0;
             if (u->nmore >= 200)
                 continue; /* keeps a scene's pieces within bounds */
+            if (u->role != U_BODY && u->nmore >= EDGE_MAX + (W > 120))
+                continue; /* an opening or closing that rambles on */
             for (c = 0; c < u->ncand && !any; c++)
                 if (usable(g, u, c, total, hi,
                            u->role == U_BODY ? shared_max : 1000))
