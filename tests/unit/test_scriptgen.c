@@ -14,6 +14,16 @@
 
 static char tdir[1024];
 
+/* Case-insensitive strstr. */
+static const char *strcasestr_pos(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++)
+        if (strncasecmp(hay, needle, n) == 0)
+            return hay;
+    return NULL;
+}
+
 /* Case-insensitive: does word occur in hay? */
 static int strcasestr_(const char *hay, const char *word)
 {
@@ -472,6 +482,32 @@ static void test_news(void)
     ok(b.data && strstr(b.data, "Library opens a repair caf\xC3\xA9"),
        "the first headline is narrated");
     ok(b.data && !strstr(b.data, "?."), "a headline's own ? ends its sentence");
+    avk_buf_release(&b);
+    json_decref(s);
+    s = NULL;
+    /* a trend topic that is its own first headline is said once */
+    req_init(&r, "Library opens a repair caf\xC3\xA9");
+    r.trend = trend;
+    r.duration_s = 30;
+    ok(avk_script_generate(&r, &s, &e) == 0, "headline topic");
+    avk_buf_init(&b);
+    {
+        size_t i;
+        json_t *sc;
+        json_array_foreach(json_object_get(s, "scenes"), i, sc)
+            avk_buf_adds(&b, json_string_value(json_object_get(sc, "text")));
+    }
+    {
+        const char *p = b.data ? b.data : "";
+        int n = 0;
+        while ((p = strcasestr_pos(p, "repair caf\xC3\xA9")) != NULL) {
+            n++;
+            p++;
+        }
+        is_int(n, 1, "the headline topic is narrated once, not twice");
+    }
+    ok(b.data && strstr(b.data, "Volunteers fix lamps"),
+       "its summary follows the hook");
     avk_buf_release(&b);
     json_decref(s);
     s = NULL;
