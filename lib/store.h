@@ -27,6 +27,10 @@
  *              finished_at, duration_ms, error, provider, model, cost,
  *              tokens_in, tokens_out)
  *   meta(key PK, value)
+ * Version 2 adds av-trend's tables (trend_snapshots, trend_items,
+ * trend_runs, trend_topics; see trendstore.h).
+ * Version 3 adds av-schedule's tables (jobs, job_runs, post_plans; see
+ * jobs.h and plan.h).
  */
 #ifndef AVK_STORE_H
 #define AVK_STORE_H
