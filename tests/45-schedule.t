@@ -89,6 +89,18 @@ av-schedule run $RUNOPTS --bin-dir "$T/nobin" 2>/dev/null
 is "$(jstate "$jid")" failed "missing tool: failed"
 like "$(sqlite3 .av/store.db "SELECT last_error FROM jobs WHERE id=$jid")" "cannot run '$T/nobin/av-script'" "says which program"
 
+# --- the real tools, where they are built: script and image offline
+if [ -x "$AVK_BUILD/bin/av-script" ] && [ -x "$AVK_BUILD/bin/av-image" ]; then
+    jid=$(av-schedule add --topic "5 habits of productive people" --stages script,image --in 0s 2>/dev/null)
+    run av-schedule run --bin-dir "$AVK_BUILD/bin"
+    is "$(jstate "$jid")" done "real av-script and av-image through the queue"
+    pid=$(sqlite3 .av/store.db "SELECT project_id FROM jobs WHERE id=$jid")
+    is "$(sqlite3 .av/store.db "SELECT status FROM projects WHERE id='$pid'")" illustrated "the tools saved the project"
+    like "$(av-schedule show --json "$jid")" '\\"visuals\\":' "job output holds the visuals"
+else
+    ok 0 "# skip av-script/av-image not built"; ok 0 "# skip"; ok 0 "# skip"
+fi
+
 # --- bad input is refused and nothing is queued
 n0=$(sqlite3 .av/store.db "SELECT count(*) FROM jobs")
 run av-schedule add --topic x --every "61 * * * *"
