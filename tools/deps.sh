@@ -23,7 +23,7 @@ missing() {
     command -v pkg-config >/dev/null 2>&1 || return 0
     # shellcheck disable=SC2086
     pkg-config --exists $PKGCONFIG || return 0
-    for c in cc prove python3 mandoc clang; do
+    for c in cc prove python3 mandoc clang sqlite3 parallel cppcheck clang-tidy; do
         command -v "$c" >/dev/null 2>&1 || return 0
     done
     [ -d /usr/share/fonts/truetype/noto ] || return 0
