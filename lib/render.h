@@ -67,7 +67,7 @@ typedef struct avk_render_word {
 
 typedef struct avk_render_caption_style {
     const char *font;       /* fontconfig family name; NULL: a bold sans */
-    double font_size;       /* pixels at the output height; 0: height/24 */
+    double font_size;       /* pixels; 0: height/20 */
     uint32_t color;         /* 0xRRGGBBAA text colour */
     uint32_t highlight;     /* 0xRRGGBBAA colour of the current word */
     uint32_t outline_color; /* 0xRRGGBBAA */

@@ -387,6 +387,39 @@ static void test_render_ok(void)
     }
 }
 
+static void test_captions(void)
+{
+    avk_render_job job;
+    avk_render_scene sc[2];
+    avk_err err = {0};
+    static uint8_t fa[W * H], fb[W * H], fc[W * H];
+    avk_render_word w[] = {
+        {"Big", 0.2, 0.45, 0}, {"words", 0.5, 0.8, 0},
+        {"again", 2.0, 2.6, 0},
+    };
+    int r, y0 = (int)(H * 0.64), y1 = (int)(H * 0.76);
+
+    base_job(&job, sc);
+    job.nscenes = 1;
+    sc[0].end = 3.0;
+    job.words = w;
+    job.nwords = 3;
+    job.output_path = tpath("cap.mp4");
+    r = avk_render(&job, NULL, &err);
+    ok(r == 0, "caption render%s%s", r ? ": " : "", r ? err.msg : "");
+    frame_luma(tpath("cap.mp4"), 0.3, fa);
+    frame_luma(tpath("cap.mp4"), 1.6, fb);
+    frame_luma(tpath("cap.mp4"), 0.6, fc);
+    ok(region_diff(fa, fb, y0, y1) > 8.0,
+       "caption region differs while a word is spoken (%.1f)",
+       region_diff(fa, fb, y0, y1));
+    ok(region_diff(fa, fb, 0, H / 3) < 2.0,
+       "the top of the frame does not (%.1f)", region_diff(fa, fb, 0, H / 3));
+    ok(region_diff(fa, fc, y0, y1) > 0.3,
+       "the highlight moves to the next word (%.2f)",
+       region_diff(fa, fc, y0, y1));
+}
+
 static void test_text_safety(void)
 {
     static const char *texts[] = {
@@ -487,6 +520,7 @@ int main(void)
     test_motion();
     test_music();
     test_render_ok();
+    test_captions();
     test_text_safety();
     test_bad_inputs();
     avk_rmtree(dir, &err);
