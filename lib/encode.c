@@ -242,6 +242,9 @@ int avk_encoder_open(avk_encoder **out, const avk_encode_opts *o,
         return AVK_EX_CANTCREAT;
     }
     av_dict_set(&mopts, "movflags", "+faststart", 0);
+    /* Interleave strictly by time however far ahead one stream is sent
+       (the render sends the whole soundtrack first). */
+    e->oc->max_interleave_delta = 0;
     r = avformat_write_header(e->oc, &mopts);
     av_dict_free(&mopts);
     if (r < 0) {

@@ -216,6 +216,10 @@ int avk_still_load(const char *path, int cover_w, int cover_h,
             r = av_errmsg(err, AVK_EX_DATAERR, "cannot decode", path, r);
         goto done;
     }
+    /* The decoder's own buffers go before the working image comes. */
+    avcodec_free_context(&dec);
+    avformat_close_input(&fmt);
+    av_packet_free(&pkt);
     if (raw->width < 2 || raw->height < 2) {
         r = avk_fail(err, AVK_EX_DATAERR, "picture in '%s' is too small",
                      path);
@@ -435,6 +439,19 @@ int avk_clip_frame(avk_clip *c, double t, AVFrame *dst, avk_err *err)
 
 int avk_yuv_save_jpeg(const char *path, const AVFrame *frame, avk_err *err)
 {
+    avk_buf b;
+    int r;
+
+    avk_buf_init(&b);
+    r = avk_yuv_encode_jpeg(frame, &b, err);
+    if (!r)
+        r = avk_write_file_atomic(path, b.data, b.len, 0644, err);
+    avk_buf_release(&b);
+    return r;
+}
+
+int avk_yuv_encode_jpeg(const AVFrame *frame, avk_buf *out, avk_err *err)
+{
     const AVCodec *c = avcodec_find_encoder(AV_CODEC_ID_MJPEG);
     AVCodecContext *enc = NULL;
     AVFrame *j = NULL;
@@ -488,10 +505,13 @@ int avk_yuv_save_jpeg(const char *path, const AVFrame *frame, avk_err *err)
     if (r >= 0)
         r = avcodec_receive_packet(enc, pkt);
     if (r < 0) {
-        r = av_errmsg(err, AVK_EX_SOFTWARE, "cannot encode", path, r);
+        r = av_errmsg(err, AVK_EX_SOFTWARE, "cannot encode", "thumbnail", r);
         goto done;
     }
-    r = avk_write_file_atomic(path, pkt->data, (size_t)pkt->size, 0644, err);
+    avk_buf_reset(out);
+    r = avk_buf_add(out, pkt->data, (size_t)pkt->size);
+    if (r)
+        avk_fail(err, r, "out of memory");
 done:
     sws_freeContext(sws);
     av_packet_free(&pkt);

@@ -14,6 +14,7 @@
 
 #include <libavutil/frame.h>
 
+#include "buf.h"
 #include "err.h"
 
 /*
@@ -51,5 +52,7 @@ AVFrame *avk_yuv_frame_new(int w, int h);
 /* Save a YUV420P frame as a JPEG (quality about 90), atomically.  Fails
    with AVK_EX_CANTCREAT/AVK_EX_IOERR, AVK_EX_SOFTWARE, AVK_EX_OSERR. */
 int avk_yuv_save_jpeg(const char *path, const AVFrame *frame, avk_err *err);
+/* The same JPEG into out (reset first); AVK_EX_SOFTWARE or AVK_EX_OSERR. */
+int avk_yuv_encode_jpeg(const AVFrame *frame, avk_buf *out, avk_err *err);
 
 #endif

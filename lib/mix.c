@@ -19,13 +19,16 @@
 
 void avk_mix_init(avk_mix *m)
 {
-    avk_pcm_init(&m->pcm);
+    m->s16 = NULL;
+    m->frames = 0;
     m->lufs = m->true_peak = -INFINITY;
 }
 
 void avk_mix_release(avk_mix *m)
 {
-    avk_pcm_release(&m->pcm);
+    free(m->s16);
+    m->s16 = NULL;
+    m->frames = 0;
 }
 
 static int decode_voice(const char *path, avk_pcm *v, avk_err *err)
@@ -112,7 +115,7 @@ static double planar_lufs(const float *l, const float *r, size_t n)
 int avk_mix_build(const avk_render_job *job, double duration, avk_mix *out,
                   avk_err *err)
 {
-    avk_pcm voice;
+    avk_pcm voice, mixp;
     avk_loudness lo;
     float *ml = NULL, *mr = NULL;
     size_t n = (size_t)llround(duration * AVK_MIX_RATE), i;
@@ -120,11 +123,12 @@ int avk_mix_build(const avk_render_job *job, double duration, avk_mix *out,
     double vl = -INFINITY;
 
     avk_pcm_init(&voice);
-    avk_pcm_release(&out->pcm);
+    avk_pcm_init(&mixp);
+    avk_mix_release(out);
     if (job->narration_path &&
         (r = decode_voice(job->narration_path, &voice, err)))
         goto fail;
-    if ((r = avk_pcm_alloc(&out->pcm, n, 2, AVK_MIX_RATE))) {
+    if ((r = avk_pcm_alloc(&mixp, n, 2, AVK_MIX_RATE))) {
         avk_fail(err, r, "out of memory");
         goto fail;
     }
@@ -155,18 +159,18 @@ int avk_mix_build(const avk_render_job *job, double duration, avk_mix *out,
             avk_music_duck(ml, mr, n, voice.data, voice.frames, AVK_MIX_RATE,
                            DUCK_DB);
         for (i = 0; i < n; i++) {
-            out->pcm.data[2 * i] = (float)(ml[i] * g);
-            out->pcm.data[2 * i + 1] = (float)(mr[i] * g);
+            mixp.data[2 * i] = (float)(ml[i] * g);
+            mixp.data[2 * i + 1] = (float)(mr[i] * g);
         }
     }
     for (i = 0; i < n && i < voice.frames; i++) {
-        out->pcm.data[2 * i] += voice.data[i];
-        out->pcm.data[2 * i + 1] += voice.data[i];
+        mixp.data[2 * i] += voice.data[i];
+        mixp.data[2 * i + 1] += voice.data[i];
     }
     if (n) {
         double target = job->target_lufs != 0.0 ? job->target_lufs : -14.0;
         double tp = job->max_true_peak != 0.0 ? job->max_true_peak : -1.0;
-        if ((r = avk_loudness_normalize(&out->pcm, target, tp, &lo))) {
+        if ((r = avk_loudness_normalize(&mixp, target, tp, &lo))) {
             avk_fail(err, r, "cannot normalise the mix");
             goto fail;
         }
@@ -175,12 +179,26 @@ int avk_mix_build(const avk_render_job *job, double duration, avk_mix *out,
     }
     free(ml);
     free(mr);
+    ml = mr = NULL;
     avk_pcm_release(&voice);
+    out->s16 = malloc((n ? n : 1) * 2 * sizeof *out->s16);
+    if (!out->s16) {
+        r = avk_fail(err, AVK_EX_OSERR, "out of memory");
+        goto fail;
+    }
+    for (i = 0; i < 2 * n; i++) {
+        float v = mixp.data[i] * 32767.0f;
+        out->s16[i] = (int16_t)lrintf(v > 32767.0f ? 32767.0f
+                                      : v < -32768.0f ? -32768.0f : v);
+    }
+    out->frames = n;
+    avk_pcm_release(&mixp);
     return 0;
 fail:
     free(ml);
     free(mr);
     avk_pcm_release(&voice);
-    avk_pcm_release(&out->pcm);
+    avk_pcm_release(&mixp);
+    avk_mix_release(out);
     return r;
 }

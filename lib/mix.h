@@ -4,13 +4,15 @@
  * mixed to stereo and the whole mix normalised to a loudness target with
  * a true-peak ceiling.
  *
- * The soundtrack is held whole (interleaved float stereo, about 23 MB
- * a minute), because integrated loudness needs the complete mix.
+ * The soundtrack is held whole, because integrated loudness needs the
+ * complete mix: as float while it is built, then as 16-bit stereo (about
+ * 11 MB a minute) while the video is encoded.
  */
 #ifndef AVK_MIX_H
 #define AVK_MIX_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "audio.h"
 #include "err.h"
@@ -19,7 +21,8 @@
 #define AVK_MIX_RATE 48000
 
 typedef struct avk_mix {
-    avk_pcm pcm;            /* interleaved stereo at AVK_MIX_RATE */
+    int16_t *s16;           /* interleaved stereo at AVK_MIX_RATE */
+    size_t frames;
     double lufs, true_peak; /* after normalisation */
 } avk_mix;
 

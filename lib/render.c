@@ -2,7 +2,8 @@
  * render.c - the render loop (render.h): validates the job, builds the
  * soundtrack, then composes every frame (scene motion, transitions,
  * captions) in a worker thread while the calling thread encodes, and
- * finally renames the temporary MP4 into place.
+ * finally renames the temporary MP4 into place.  The soundtrack is encoded
+ * before the first frame, so its PCM is freed before the video starts.
  *
  * Invariants: at most two scenes are decoded at any time (the one showing
  * and the one coming in); the compositor and the encoder exchange frames
@@ -33,7 +34,7 @@
 #include "music.h"
 #include "subs.h"
 
-#define RING 3
+#define RING 2
 
 static const struct { const char *name; int v; } motion_names[] = {
     {"auto", AVK_MOTION_AUTO},         {"none", AVK_MOTION_NONE},
@@ -99,7 +100,9 @@ typedef struct rctx {
     AVFrame *fb; /* second scene in a transition */
     avk_captions *caps;
     long long thumb_frame;
-    AVFrame *thumb;
+    int want_thumb;
+    const char *title;
+    avk_buf title_buf, thumb_jpeg;
     /* ring between compositor and encoder */
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -252,8 +255,19 @@ static void *compositor(void *arg)
         }
         if ((r = compose(c, t, f, &c->cerrmsg)))
             break;
-        if (n == c->thumb_frame && c->thumb && av_frame_copy(c->thumb, f) < 0)
-            av_frame_free(&c->thumb);
+        if (n == c->thumb_frame && c->want_thumb) {
+            /* The spare frame is free between compositions. */
+            if (av_frame_copy(c->fb, f) < 0) {
+                r = avk_fail(&c->cerrmsg, AVK_EX_SOFTWARE, "frame copy");
+                break;
+            }
+            if (c->caps && c->title && *c->title &&
+                (r = avk_captions_title(c->caps, c->title, c->fb,
+                                        &c->cerrmsg)))
+                break;
+            if ((r = avk_yuv_encode_jpeg(c->fb, &c->thumb_jpeg, &c->cerrmsg)))
+                break;
+        }
         if (c->caps && (r = avk_captions_draw(c->caps, t, f, &c->cerrmsg)))
             break;
         pthread_mutex_lock(&c->mu);
@@ -375,6 +389,24 @@ static char *temp_beside(const char *path, avk_err *err)
     return tmpl;
 }
 
+/* Hand mix frames [from, to) to the encoder as float. */
+static int send_audio(avk_encoder *enc, const avk_mix *m, size_t from,
+                      size_t to, avk_err *err)
+{
+    float buf[2 * 1024];
+    int r;
+
+    while (from < to) {
+        size_t k = to - from > 1024 ? 1024 : to - from, i;
+        for (i = 0; i < 2 * k; i++)
+            buf[i] = m->s16[2 * from + i] * (1.0f / 32768.0f);
+        if ((r = avk_encoder_audio(enc, buf, k, err)))
+            return r;
+        from += k;
+    }
+    return 0;
+}
+
 static void rctx_release(rctx *c)
 {
     size_t i;
@@ -385,7 +417,8 @@ static void rctx_release(rctx *c)
     for (i = 0; i < RING; i++)
         av_frame_free(&c->ring[i]);
     av_frame_free(&c->fb);
-    av_frame_free(&c->thumb);
+    avk_buf_release(&c->title_buf);
+    avk_buf_release(&c->thumb_jpeg);
     avk_sampler_release(&c->samp);
     avk_captions_free(c->caps);
 }
@@ -398,7 +431,8 @@ int avk_render(const avk_render_job *job, avk_render_result *res,
     avk_encoder *enc = NULL;
     avk_encode_opts eo;
     avk_cue *cues = NULL;
-    size_t ncues = 0, i, apos = 0;
+    size_t ncues = 0, i;
+    double lufs = 0, true_peak = 0;
     char *tmp = NULL;
     pthread_t th;
     int started = 0, r, wrote_thumb = 0, wrote_srt = 0, wrote_vtt = 0;
@@ -406,6 +440,8 @@ int avk_render(const avk_render_job *job, avk_render_result *res,
     struct stat st;
 
     memset(&c, 0, sizeof c);
+    avk_buf_init(&c.title_buf);
+    avk_buf_init(&c.thumb_jpeg);
     avk_mix_init(&mix);
     avk_sampler_init(&c.samp);
     c.job = job;
@@ -470,9 +506,16 @@ int avk_render(const avk_render_job *job, avk_render_result *res,
     if (job->thumbnail_path) {
         double vis = c.sc[0].s1 - (c.ns > 1 ? c.sc[1].tin / 2 : 0.0);
         c.thumb_frame = (long long)(fmin(vis * 0.4, 2.0) * c.fps);
-        if (!(c.thumb = avk_yuv_frame_new(c.W, c.H))) {
-            r = avk_fail(err, AVK_EX_OSERR, "out of memory");
-            goto fail;
+        if (c.thumb_frame >= c.nframes)
+            c.thumb_frame = c.nframes - 1;
+        c.want_thumb = 1;
+        c.title = job->title;
+        if ((!c.title || !*c.title) && ncues) {
+            if (avk_subs_cue_text(job->words, &cues[0], &c.title_buf, NULL)) {
+                r = avk_fail(err, AVK_EX_OSERR, "out of memory");
+                goto fail;
+            }
+            c.title = c.title_buf.data;
         }
     }
     if (!(tmp = temp_beside(job->output_path, err))) {
@@ -498,6 +541,17 @@ int avk_render(const avk_render_job *job, avk_render_result *res,
             avk_fail(err, r, "cannot create '%s'", job->output_path);
         goto fail;
     }
+    /* The whole soundtrack goes in first: AAC at 128 kb/s is about 1 MB a
+       minute, held by the muxer until the video catches up, so the PCM
+       can go before the frames start. */
+    if ((r = send_audio(enc, &mix, 0, mix.frames, err))) {
+        pthread_mutex_init(&c.mu, NULL);
+        pthread_cond_init(&c.cv, NULL);
+        goto fail_sync;
+    }
+    lufs = mix.lufs;
+    true_peak = mix.true_peak;
+    avk_mix_release(&mix);
     pthread_mutex_init(&c.mu, NULL);
     pthread_cond_init(&c.cv, NULL);
     if (pthread_create(&th, NULL, compositor, &c)) {
@@ -506,7 +560,6 @@ int avk_render(const avk_render_job *job, avk_render_result *res,
     }
     started = 1;
     for (n = 0; n < c.nframes; n++) {
-        size_t aend;
         pthread_mutex_lock(&c.mu);
         while (!c.stop && c.produced <= n)
             pthread_cond_wait(&c.cv, &c.mu);
@@ -521,15 +574,6 @@ int avk_render(const avk_render_job *job, avk_render_result *res,
         c.consumed++;
         pthread_cond_broadcast(&c.cv);
         pthread_mutex_unlock(&c.mu);
-        aend = (size_t)llround((double)(n + 1) / c.fps * AVK_MIX_RATE);
-        if (aend > mix.pcm.frames)
-            aend = mix.pcm.frames;
-        if (aend > apos) {
-            if ((r = avk_encoder_audio(enc, mix.pcm.data + 2 * apos,
-                                       aend - apos, err)))
-                break;
-            apos = aend;
-        }
         if (job->progress && ((n + 1) % c.fps == 0 || n + 1 == c.nframes))
             job->progress(job->ud, (double)(n + 1) / c.fps, c.dur);
     }
@@ -546,10 +590,6 @@ int avk_render(const avk_render_job *job, avk_render_result *res,
     }
     if (r)
         goto fail_sync;
-    if (apos < mix.pcm.frames &&
-        (r = avk_encoder_audio(enc, mix.pcm.data + 2 * apos,
-                               mix.pcm.frames - apos, err)))
-        goto fail_sync;
     if ((r = avk_encoder_finish(enc, err)))
         goto fail_sync;
     if (res) {
@@ -564,19 +604,14 @@ int avk_render(const avk_render_job *job, avk_render_result *res,
     enc = NULL;
 
     /* Side files, then the video itself. */
-    if (c.thumb) {
-        const char *title = job->title;
-        avk_buf tb;
-        avk_buf_init(&tb);
-        if ((!title || !*title) && ncues &&
-            !avk_subs_cue_text(job->words, &cues[0], &tb, NULL))
-            title = tb.data;
-        if (c.caps && title && *title)
-            r = avk_captions_title(c.caps, title, c.thumb, err);
-        if (!r)
-            r = avk_yuv_save_jpeg(job->thumbnail_path, c.thumb, err);
-        avk_buf_release(&tb);
-        if (r)
+    if (c.want_thumb) {
+        if (!c.thumb_jpeg.len) {
+            r = avk_fail(err, AVK_EX_SOFTWARE, "no thumbnail was made");
+            goto fail_sync;
+        }
+        if ((r = avk_write_file_atomic(job->thumbnail_path,
+                                       c.thumb_jpeg.data, c.thumb_jpeg.len,
+                                       0644, err)))
             goto fail_sync;
         wrote_thumb = 1;
     }
@@ -611,8 +646,8 @@ int avk_render(const avk_render_job *job, avk_render_result *res,
         res->frames = c.nframes;
         res->bytes = stat(job->output_path, &st) == 0 ? (long long)st.st_size
                                                       : -1;
-        res->lufs = mix.lufs;
-        res->true_peak = mix.true_peak;
+        res->lufs = lufs;
+        res->true_peak = true_peak;
         res->seconds = (avk_mono_ms() - t0) / 1000.0;
     }
     pthread_mutex_destroy(&c.mu);

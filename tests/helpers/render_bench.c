@@ -11,6 +11,7 @@
  * settings, no effects, no audio; (2) the job through avk_render.  Prints
  * seconds, ratio and peak RSS, and writes them to RESULTS when given.
  */
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,8 +228,14 @@ static int timed_child(const char *dir, int floor_only, double *secs,
 
     if (pid < 0)
         return -1;
-    if (pid == 0)
+    if (pid == 0) {
+        /* As av-render does: big buffers (stills, frames) always come
+           from mmap, so freeing them gives the memory back instead of
+           leaving holes in a heap (glibc's adaptive threshold). */
+        if (!floor_only)
+            mallopt(M_MMAP_THRESHOLD, 1 << 20);
         _exit(job_run(dir, floor_only));
+    }
     if (wait4(pid, &st, 0, &ru) < 0)
         return -1;
     *secs = (avk_mono_ms() - t0) / 1000.0;

@@ -17,6 +17,7 @@
 #include <libavutil/log.h>
 
 #include "audio.h"
+#include "encode.h"
 #include "frames.h"
 #include "fsutil.h"
 #include "motion.h"
@@ -420,6 +421,64 @@ static void test_captions(void)
        region_diff(fa, fc, y0, y1));
 }
 
+/* A 1 s 160x120 clip whose brightness rises frame by frame. */
+static void make_clip(const char *path)
+{
+    avk_encode_opts o;
+    avk_encoder *e = NULL;
+    avk_err err = {0};
+    AVFrame *f = avk_yuv_frame_new(160, 120);
+    int n;
+
+    memset(&o, 0, sizeof o);
+    o.path = path;
+    o.width = 160;
+    o.height = 120;
+    o.fps = 25;
+    if (avk_encoder_open(&e, &o, &err)) {
+        printf("# make_clip: %s\n", err.msg);
+        av_frame_free(&f);
+        return;
+    }
+    for (n = 0; n < 25; n++) {
+        av_frame_make_writable(f);
+        memset(f->data[0], 30 + n * 8, (size_t)f->linesize[0] * 120);
+        avk_encoder_video(e, f, &err);
+    }
+    avk_encoder_finish(e, &err);
+    avk_encoder_free(e);
+    av_frame_free(&f);
+}
+
+static void test_clip(void)
+{
+    avk_render_job job;
+    avk_render_scene sc[2];
+    avk_render_result res;
+    avk_err err = {0};
+    static uint8_t f1[W * H], f2[W * H];
+    int r;
+
+    make_clip(tpath("clip.mp4"));
+    base_job(&job, sc);
+    sc[0].path = tpath("clip.mp4");
+    sc[0].is_video = 1;
+    sc[1].transition = AVK_TRANS_SLIDE;
+    job.output_path = tpath("clip-out.mp4");
+    job.music_synth = 0;
+    r = avk_render(&job, &res, &err);
+    ok(r == 0, "a video clip scene renders%s%s", r ? ": " : "",
+       r ? err.msg : "");
+    /* The clip loops: 0.2 s and 1.2 s show about the same picture. */
+    frame_luma(tpath("clip-out.mp4"), 0.2, f1);
+    frame_luma(tpath("clip-out.mp4"), 1.2, f2);
+    ok(region_diff(f1, f2, 0, H / 2) < 12.0, "clip looped (%.1f)",
+       region_diff(f1, f2, 0, H / 2));
+    frame_luma(tpath("clip-out.mp4"), 0.8, f2);
+    ok(region_diff(f1, f2, 0, H / 2) > 20.0, "clip plays (%.1f)",
+       region_diff(f1, f2, 0, H / 2));
+}
+
 static void test_text_safety(void)
 {
     static const char *texts[] = {
@@ -521,6 +580,7 @@ int main(void)
     test_music();
     test_render_ok();
     test_captions();
+    test_clip();
     test_text_safety();
     test_bad_inputs();
     avk_rmtree(dir, &err);
