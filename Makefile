@@ -20,6 +20,14 @@ BUILD    ?= build
 SAN      ?= 0
 CC       ?= cc
 FUZZ_SECONDS ?= 30
+V        ?= 0
+ifeq ($(V),0)
+Q = @
+E = @echo
+else
+Q =
+E = @true
+endif
 
 PKGS = libcurl jansson sqlite3 yaml-0.1 libcrypto libarchive \
        libavformat libavcodec libavfilter libavutil libswscale libswresample \
@@ -61,23 +69,28 @@ all: $(BINS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(E) "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIBAVK): $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(E) "  AR      $@"
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/bin/%: $(BUILD)/cmd/%.o $(LIBAVK)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBAVK) $(LIBS)
+	$(E) "  LD      $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBAVK) $(LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBAVK)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBAVK) $(LIBS)
+	$(E) "  LD      $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBAVK) $(LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/helpers/%.o $(LIBAVK)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBAVK) $(LIBS)
+	$(E) "  LD      $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBAVK) $(LIBS)
 
 build-tests: $(BINS) $(UNITS) $(HELPERS)
 
@@ -117,7 +130,7 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
 	cp -R share/templates $(DESTDIR)$(DATADIR)/
-	for f in man/*.[157]; do \
+	for f in man/*.[157]; do [ -f "$$f" ] || continue; \
 	    s=$${f##*.}; install -m 644 $$f $(DESTDIR)$(MANDIR)/man$$s/; done
 	for f in completions/bash/*; do [ -f "$$f" ] && install -m 644 $$f \
 	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/; done; true

@@ -15,15 +15,6 @@ int avk_vfail(avk_err *err, int code, const char *fmt, va_list ap)
     return code;
 }
 
-int avk_fail(avk_err *err, int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    avk_vfail(err, code, fmt, ap);
-    va_end(ap);
-    return code;
-}
-
 int avk_err_prefix(avk_err *err, const char *fmt, ...)
 {
     char head[512];

@@ -41,10 +41,18 @@ typedef struct avk_err {
     char msg[1024];
 } avk_err;
 
-/* Fill err (which may be NULL) and return code.  Always returns code. */
-int avk_fail(avk_err *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 int avk_vfail(avk_err *err, int code, const char *fmt, va_list ap);
+/* Fill err (which may be NULL) and return code.  Always returns code;
+ * inline so that static analysers see that. */
+static inline __attribute__((format(printf, 3, 4))) int
+avk_fail(avk_err *err, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    avk_vfail(err, code, fmt, ap);
+    va_end(ap);
+    return code;
+}
 
 /* Prepend "prefix: " to an already filled message; returns err->code. */
 int avk_err_prefix(avk_err *err, const char *fmt, ...)

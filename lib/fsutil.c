@@ -257,16 +257,13 @@ int avk_rmtree(const char *path, avk_err *err)
 
 char *avk_path_join(const char *a, const char *b)
 {
-    size_t la = strlen(a), lb = strlen(b);
+    size_t la = strlen(a), n = la + strlen(b) + 2;
     int slash = la > 0 && a[la - 1] != '/';
-    char *p = malloc(la + lb + 2);
+    char *p = malloc(n);
 
     if (!p)
         return NULL;
-    memcpy(p, a, la);
-    if (slash)
-        p[la++] = '/';
-    memcpy(p + la, b, lb + 1);
+    snprintf(p, n, "%s%s%s", a, slash ? "/" : "", b);
     return p;
 }
 

@@ -1,0 +1,24 @@
+#!/bin/sh
+# lint.sh - cppcheck and clang-tidy over every C source, with the
+# checked-in configurations (.cppcheck-suppressions, .clang-tidy).
+set -eu
+cd "$(dirname "$0")/.."
+PKGS=$(sed -n 's/^PKGS *= *//p; /^PKGS/,/^$/{/^ /p}' Makefile | tr -d '\\' | tr '\n' ' ')
+# shellcheck disable=SC2086
+CFLAGS_PKG=$(pkg-config --cflags $PKGS 2>/dev/null || true)
+SRCS=$(ls lib/*.c cmd/*.c tests/unit/*.c tests/helpers/*.c 2>/dev/null)
+status=0
+echo "lint: cppcheck"
+# shellcheck disable=SC2086
+cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
+    --inline-suppr --suppressions-list=.cppcheck-suppressions \
+    --include=tools/cppcheck-defs.h -D__GNUC__ -DAVK_VERSION='"0"' -Ilib $SRCS || status=1
+echo "lint: clang-tidy"
+for f in $SRCS; do
+    # shellcheck disable=SC2086
+    clang-tidy --quiet "$f" -- -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+        -DAVK_VERSION='"0"' -DAVK_DATADIR='"/usr/share/av"' -Ilib -Itests/unit $CFLAGS_PKG \
+        2>/dev/null || { echo "lint: clang-tidy: $f"; status=1; }
+done
+[ $status -eq 0 ] && echo "lint: clean"
+exit $status
