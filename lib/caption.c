@@ -36,6 +36,7 @@ struct avk_captions {
     avk_buf text;
     size_t *offs;
     overlay ov;
+    overlay wm; /* watermark, made once */
 };
 
 static void overlay_release(overlay *o)
@@ -230,6 +231,40 @@ int avk_captions_new(avk_captions **out, const avk_render_job *job,
     c->style.align = AVK_TEXT_CENTER;
     c->style.max_width = width * (1.0 - 2.0 * mx);
     c->style.line_height = 1.15;
+    if (job->watermark && *job->watermark) {
+        avk_text_style ws = c->style;
+        avk_text_layout *l;
+        avk_image im;
+        int r;
+        ws.size_px = height * 0.022;
+        ws.color = 0xFFFFFFB0u;
+        ws.outline_px = ws.size_px * 0.08;
+        ws.outline_color = 0x00000080u;
+        ws.shadow_dy = 0;
+        ws.max_width = width * 0.5;
+        ws.align = AVK_TEXT_RIGHT;
+        l = avk_text_layout_new(c->fonts, job->watermark, &ws, err);
+        if (!l) {
+            avk_captions_free(c);
+            return err ? err->code : AVK_EX_DATAERR;
+        }
+        avk_image_init(&im);
+        r = avk_image_alloc(&im, (int)ceil(avk_text_layout_width(l) + 4 * ws.outline_px + 4),
+                            (int)ceil(avk_text_layout_height(l) + 4 * ws.outline_px + 4));
+        if (!r)
+            r = avk_text_draw(&im, l, 2 * ws.outline_px + 2,
+                              2 * ws.outline_px + 2, NULL, 0);
+        if (!r)
+            r = overlay_from_image(&c->wm, &im,
+                                   (int)lrint(width * (1.0 - mx)) - im.w,
+                                   (int)lrint(height * 0.06), width, height);
+        avk_image_release(&im);
+        avk_text_layout_free(l);
+        if (r) {
+            avk_captions_free(c);
+            return avk_fail(err, r, "cannot draw the watermark");
+        }
+    }
     *out = c;
     return 0;
 }
@@ -240,6 +275,7 @@ void avk_captions_free(avk_captions *c)
         return;
     avk_text_layout_free(c->layout);
     overlay_release(&c->ov);
+    overlay_release(&c->wm);
     avk_buf_release(&c->text);
     free(c->offs);
     avk_fonts_free(c->fonts);
@@ -267,6 +303,7 @@ int avk_captions_draw(avk_captions *c, double t, AVFrame *f, avk_err *err)
     long word = -1;
     int r;
 
+    overlay_blend(&c->wm, f);
     if (cue >= 0)
         c->hint = cue;
     if (cue < 0) {

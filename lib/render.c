@@ -491,8 +491,14 @@ int avk_render(const avk_render_job *job, avk_render_result *res,
         avk_fail(err, r, "out of memory");
         goto fail;
     }
-    if (ncues && job->caption_mode != AVK_CAPTIONS_NONE &&
-        (r = avk_captions_new(&c.caps, job, c.W, c.H, cues, ncues, err)))
+    if (((ncues && job->caption_mode != AVK_CAPTIONS_NONE) ||
+         (job->watermark && *job->watermark) || job->thumbnail_path) &&
+        (r = avk_captions_new(&c.caps, job, c.W, c.H,
+                              job->caption_mode == AVK_CAPTIONS_NONE ? NULL
+                                                                     : cues,
+                              job->caption_mode == AVK_CAPTIONS_NONE ? 0
+                                                                     : ncues,
+                              err)))
         goto fail;
     for (i = 0; i < RING; i++)
         if (!(c.ring[i] = avk_yuv_frame_new(c.W, c.H))) {

@@ -106,6 +106,7 @@ typedef struct avk_render_job {
     int caption_mode; /* AVK_CAPTIONS_* */
     avk_render_caption_style caption;
     const char *title; /* drawn on the thumbnail; NULL: first caption */
+    const char *watermark; /* small text in a top corner; NULL: none */
 
     const char *music_path; /* a music bed file; looped */
     int music_synth;        /* synthesise a bed when music_path is NULL */

@@ -1,7 +1,9 @@
 /*
  * render_bench.c - the render reference job (docs: reference-job.md).
  *
- *   render_bench [-w W -h H -s SECONDS] DIR [RESULTS]
+ *   render_bench [-w W -h H -s SECONDS] [-g] DIR [RESULTS]
+ *
+ * (-g: only generate the inputs, for other tests.)
  *
  * Generates the job's inputs in DIR (six 1440x2560 JPEGs drawn
  * procedurally and written by libavcodec's mjpeg encoder, SECONDS of
@@ -28,7 +30,7 @@
 #include "fsutil.h"
 #include "render.h"
 
-static int W = 1080, H = 1920, FPS = 30;
+static int W = 1080, H = 1920, FPS = 30, IW = 1440, IH = 2560;
 static double SECS = 60.0;
 
 #define NSCENES 6
@@ -36,7 +38,7 @@ static double SECS = 60.0;
 /* A smooth colourful picture, different per index i. */
 static int make_jpeg(const char *path, int i, avk_err *err)
 {
-    AVFrame *f = avk_yuv_frame_new(1440, 2560);
+    AVFrame *f = avk_yuv_frame_new(IW, IH);
     int x, y, r;
 
     if (!f)
@@ -45,7 +47,7 @@ static int make_jpeg(const char *path, int i, avk_err *err)
         uint8_t *row = f->data[0] + (ptrdiff_t)y * f->linesize[0];
         for (x = 0; x < f->width; x++) {
             double v = 0.5 + 0.25 * sin(x * 0.011 * (i + 1) + y * 0.004) +
-                       0.2 * cos(hypot(x - 720.0, y - 1280.0 + i * 150) * 0.02);
+                       0.2 * cos(hypot(x - IW / 2.0, y - IH / 2.0 + i * 150) * 0.02);
             /* fine detail so the encoder has real work */
             v += ((x / 24 + y / 24 + i) & 1) ? 0.05 : -0.05;
             row[x] = (uint8_t)(16 + 219 * fmin(1.0, fmax(0.0, v)));
@@ -249,12 +251,13 @@ int main(int argc, char **argv)
     char path[1024];
     const char *dir, *results;
     double fs, fr, js, jr;
-    int i, opt;
+    int i, opt, gen_only = 0;
     FILE *out;
 
     av_log_set_level(AV_LOG_ERROR);
-    while ((opt = getopt(argc, argv, "w:h:s:")) != -1) {
+    while ((opt = getopt(argc, argv, "w:h:s:g")) != -1) {
         switch (opt) {
+        case 'g': gen_only = 1; break;
         case 'w': W = atoi(optarg); break;
         case 'h': H = atoi(optarg); break;
         case 's': SECS = atof(optarg); break;
@@ -268,6 +271,10 @@ int main(int argc, char **argv)
         return 64;
     }
     dir = argv[optind];
+    if (W != 1080 || H != 1920) {
+        IW = (W * 4 / 3) & ~1;
+        IH = (H * 4 / 3) & ~1;
+    }
     results = optind + 1 < argc ? argv[optind + 1] : NULL;
     for (i = 0; i < NSCENES; i++) {
         snprintf(path, sizeof path, "%s/scene%d.jpg", dir, i);
@@ -281,6 +288,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "render_bench: %s\n", err.msg);
         return 1;
     }
+    if (gen_only)
+        return 0;
     if (timed_child(dir, 1, &fs, &fr) || timed_child(dir, 0, &js, &jr)) {
         fprintf(stderr, "render_bench: a run failed\n");
         return 1;
