@@ -79,7 +79,6 @@ typedef struct avk_render_caption_style {
     double margin_bottom;   /* bottom safe margin (platform UI), fraction of
                                the height; 0: 0.20 */
     int max_words;          /* words per phrase line; 0: 5 */
-    int uppercase;          /* reserved for the template; drawn as given */
 } avk_render_caption_style;
 
 typedef struct avk_render_job {

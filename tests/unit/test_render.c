@@ -479,6 +479,34 @@ static void test_clip(void)
        region_diff(f1, f2, 0, H / 2));
 }
 
+static int warned;
+static void count_warn(void *ud, const char *msg)
+{
+    (void)ud;
+    if (strstr(msg, "h264_nosuch"))
+        warned++;
+}
+
+static void test_encoder_fallback(void)
+{
+    avk_render_job job;
+    avk_render_scene sc[2];
+    avk_render_result res;
+    avk_err err = {0};
+    int r;
+
+    base_job(&job, sc);
+    job.encoder = "h264_nosuch";
+    job.warn = count_warn;
+    job.output_path = tpath("fallback.mp4");
+    job.duration = 1.0;
+    r = avk_render(&job, &res, &err);
+    ok(r == 0 && !strcmp(res.encoder, "libx264"),
+       "an unusable encoder falls back to libx264%s%s", r ? ": " : "",
+       r ? err.msg : "");
+    ok(warned == 1, "with a warning");
+}
+
 static void test_text_safety(void)
 {
     static const char *texts[] = {
@@ -581,6 +609,7 @@ int main(void)
     test_render_ok();
     test_captions();
     test_clip();
+    test_encoder_fallback();
     test_text_safety();
     test_bad_inputs();
     avk_rmtree(dir, &err);
