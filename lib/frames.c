@@ -165,6 +165,8 @@ static int open_decoder(AVFormatContext *fmt, const char *path, int threads,
     int r;
 
     *out = NULL;
+    if (!fmt)
+        return avk_fail(err, AVK_EX_SOFTWARE, "'%s' is not open", path);
     r = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
     if (r < 0 || !codec)
         return avk_fail(err, AVK_EX_DATAERR, "no picture in '%s'", path);
@@ -315,7 +317,7 @@ int avk_clip_open(avk_clip **out, const char *path, int width, int height,
     c->pkt = av_packet_alloc();
     c->pend = av_frame_alloc();
     c->cur = avk_yuv_frame_new(width, height);
-    if (!c->pkt || !c->pend || !c->cur) {
+    if (!c->pkt || !c->pend || !c->cur || !c->fmt) {
         avk_clip_free(c);
         return avk_fail(err, AVK_EX_OSERR, "out of memory");
     }

@@ -136,8 +136,8 @@ int avk_mix_build(const avk_render_job *job, double duration, avk_mix *out,
         vl = lo.integrated_lufs;
     if (music && n) {
         double ml_lufs, g;
-        ml = malloc(n * sizeof *ml);
-        mr = malloc(n * sizeof *mr);
+        ml = calloc(n, sizeof *ml);
+        mr = calloc(n, sizeof *mr);
         if (!ml || !mr) {
             r = avk_fail(err, AVK_EX_OSERR, "out of memory");
             goto fail;

@@ -200,10 +200,10 @@ void avk_music_synth(float *left, float *right, size_t n, int rate,
             g *= 0.5 - 0.5 * cos(M_PI * (n - 1 - i) / fade);
         left[i] = (float)(left[i] * g);
         right[i] = (float)(right[i] * g);
-        if (fabs(left[i]) > peak)
-            peak = fabs(left[i]);
-        if (fabs(right[i]) > peak)
-            peak = fabs(right[i]);
+        if (fabsf(left[i]) > peak)
+            peak = fabsf(left[i]);
+        if (fabsf(right[i]) > peak)
+            peak = fabsf(right[i]);
     }
     if (peak > 0.0) {
         float s = (float)(0.5 / peak);

@@ -435,7 +435,7 @@ int avk_render(const avk_render_job *job, avk_render_result *res,
     double lufs = 0, true_peak = 0;
     char *tmp = NULL;
     pthread_t th;
-    int started = 0, r, wrote_thumb = 0, wrote_srt = 0, wrote_vtt = 0;
+    int r, wrote_thumb = 0, wrote_srt = 0, wrote_vtt = 0;
     long long n, t0 = avk_mono_ms();
     struct stat st;
 
@@ -564,7 +564,6 @@ int avk_render(const avk_render_job *job, avk_render_result *res,
         r = avk_fail(err, AVK_EX_OSERR, "cannot start a thread");
         goto fail_sync;
     }
-    started = 1;
     for (n = 0; n < c.nframes; n++) {
         pthread_mutex_lock(&c.mu);
         while (!c.stop && c.produced <= n)
@@ -588,7 +587,6 @@ int avk_render(const avk_render_job *job, avk_render_result *res,
     pthread_cond_broadcast(&c.cv);
     pthread_mutex_unlock(&c.mu);
     pthread_join(th, NULL);
-    started = 0;
     if (!r && c.cerr) {
         r = c.cerr;
         if (err)
@@ -665,13 +663,7 @@ int avk_render(const avk_render_job *job, avk_render_result *res,
     return 0;
 
 fail_sync:
-    if (started) {
-        pthread_mutex_lock(&c.mu);
-        c.stop = 1;
-        pthread_cond_broadcast(&c.cv);
-        pthread_mutex_unlock(&c.mu);
-        pthread_join(th, NULL);
-    }
+    /* The compositor thread, when it ran, has been joined already. */
     pthread_mutex_destroy(&c.mu);
     pthread_cond_destroy(&c.cv);
 fail:

@@ -168,19 +168,19 @@ static void test_music(void)
     avk_music_synth(l2, r2, n, 48000, "upbeat", 8);
     ok(memcmp(l, l2, n * sizeof *l) != 0, "the seed changes the music");
     for (i = 1; i < n; i++) {
-        double d = fabs(l[i] - l[i - 1]);
+        double d = fabs((double)(l[i] - l[i - 1]));
         if (d > maxd)
             maxd = d;
-        if (fabs(l[i]) > peak)
-            peak = fabs(l[i]);
+        if (fabs((double)(l[i])) > peak)
+            peak = fabs((double)(l[i]));
     }
     ok(peak > 0.3 && peak <= 0.5001, "peak about 0.5 (%.3f)", peak);
     ok(maxd < 0.08, "no clicks (largest step %.4f)", maxd);
     avk_music_loop(lp, n * 2, l, n, 4800);
     maxd = 0;
     for (i = 1; i < n * 2; i++)
-        if (fabs(lp[i] - lp[i - 1]) > maxd)
-            maxd = fabs(lp[i] - lp[i - 1]);
+        if (fabs((double)(lp[i] - lp[i - 1])) > maxd)
+            maxd = fabs((double)(lp[i] - lp[i - 1]));
     ok(maxd < 0.08, "loop seam without a click (%.4f)", maxd);
     for (i = 0; i < n / 2; i++)
         voice[i] = (float)(0.3 * sin(i * 0.05));
@@ -188,8 +188,8 @@ static void test_music(void)
     memcpy(r2, r, n * sizeof *r);
     avk_music_duck(l2, r2, n, voice, n, 48000, 9.0);
     for (i = 48000; i < 96000; i++) {
-        q0 += fabs(l2[i]) / (fabs(l[i]) + 1e-9) / 48000;
-        q1 += fabs(l2[i + 144000]) / (fabs(l[i + 144000]) + 1e-9) / 48000;
+        q0 += fabs((double)(l2[i])) / (fabs((double)(l[i])) + 1e-9) / 48000;
+        q1 += fabs((double)(l2[i + 144000])) / (fabs((double)(l[i + 144000])) + 1e-9) / 48000;
     }
     ok(q0 < 0.5 && q1 > 0.95, "ducked under speech (%.2f), not after (%.2f)",
        q0, q1);
@@ -332,6 +332,8 @@ static void test_render_ok(void)
     avk_render_result res;
     avk_err err = {0};
     probe p;
+
+    memset(&res, 0, sizeof res);
     avk_pcm pcm;
     avk_loudness lo;
     static uint8_t f1[W * H], f2[W * H];
@@ -361,6 +363,7 @@ static void test_render_ok(void)
     ok(exists(tpath("thumb.jpg")) && exists(tpath("out.srt")) &&
        exists(tpath("out.vtt")), "thumbnail, srt and vtt written");
     avk_pcm_init(&pcm);
+    memset(&lo, 0, sizeof lo);
     ok(!avk_audio_decode(tpath("out.mp4"), 48000, 2, &pcm, &err) &&
        !avk_loudness_measure(&pcm, &lo) &&
        fabs(lo.integrated_lufs + 14.0) <= 1.0,
