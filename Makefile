@@ -130,6 +130,7 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
 	cp -R share/templates $(DESTDIR)$(DATADIR)/
+	[ ! -d share/stopwords ] || cp -R share/stopwords $(DESTDIR)$(DATADIR)/
 	for f in man/*.[157]; do [ -f "$$f" ] || continue; \
 	    s=$${f##*.}; install -m 644 $$f $(DESTDIR)$(MANDIR)/man$$s/; done
 	for f in completions/bash/*; do [ -f "$$f" ] && install -m 644 $$f \

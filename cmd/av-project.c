@@ -29,6 +29,7 @@
 #include "doc.h"
 #include "fsutil.h"
 #include "hash.h"
+#include "http.h"
 #include "project.h"
 #include "workspace.h"
 
@@ -410,7 +411,11 @@ static int cmd_doctor(avk_ctx *ctx, opts *o, const avk_args *a)
     int fails = 0;
 
     (void)a;
+    if (o->online && avk_http_global_init(NULL) != 0)
+        return avk_report(&ctx->diag, NULL, AVK_EX_OSERR);
     avk_doctor_run(ctx->store_dir, o->online, &checks);
+    if (o->online)
+        avk_http_global_cleanup();
     for (i = 0; i < checks.n; i++) {
         const avk_check *c = &checks.v[i];
         printf("%-4s %-12s %s\n", c->level == AVK_CHECK_OK     ? "ok"

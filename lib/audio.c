@@ -326,7 +326,7 @@ static int decode_fmt(AVFormatContext *fmt, const char *name, int rate,
         goto done;
     }
     if (avcodec_parameters_to_context(d.cc, fmt->streams[si]->codecpar) < 0 ||
-        (r = avcodec_open2(d.cc, codec, NULL)) < 0) {
+        avcodec_open2(d.cc, codec, NULL) < 0) {
         rc = avk_fail(err, AVK_EX_DATAERR, "cannot decode the audio of '%s'",
                       name);
         goto done;
@@ -566,6 +566,12 @@ static int check_writable(const char *path, const avk_pcm *p, avk_err *err)
     return 0;
 }
 
+static void put_tag(unsigned char *b, const char *tag)
+{
+    for (int i = 0; i < 4; i++)
+        b[i] = (unsigned char)tag[i];
+}
+
 static void put_le(unsigned char *b, uint32_t v, int n)
 {
     for (int i = 0; i < n; i++)
@@ -585,9 +591,10 @@ int avk_audio_write_wav(const char *path, const avk_pcm *p, avk_err *err)
     b = malloc(44 + dlen);
     if (!b)
         return avk_fail(err, AVK_EX_OSERR, "out of memory");
-    memcpy(b, "RIFF", 4);
+    put_tag(b, "RIFF");
     put_le(b + 4, (uint32_t)(36 + dlen), 4);
-    memcpy(b + 8, "WAVEfmt ", 8);
+    put_tag(b + 8, "WAVE");
+    put_tag(b + 12, "fmt ");
     put_le(b + 16, 16, 4);
     put_le(b + 20, 1, 2); /* PCM */
     put_le(b + 22, (uint32_t)p->channels, 2);
@@ -595,7 +602,7 @@ int avk_audio_write_wav(const char *path, const avk_pcm *p, avk_err *err)
     put_le(b + 28, (uint32_t)p->rate * (uint32_t)p->channels * 2, 4);
     put_le(b + 32, (uint32_t)p->channels * 2, 2);
     put_le(b + 34, 16, 2);
-    memcpy(b + 36, "data", 4);
+    put_tag(b + 36, "data");
     put_le(b + 40, (uint32_t)dlen, 4);
     for (i = 0; i < nsamp; i++)
         put_le(b + 44 + 2 * i, (uint16_t)to_s16(p->data[i]), 2);
@@ -1081,78 +1088,89 @@ static void apply_gain(avk_pcm *p, double gain)
         p->data[i] = (float)(p->data[i] * gain);
 }
 
-/* Look-ahead limiter: out = in * g[n], with g[n] <= ceiling / peak-env
- * at every frame; see the file comment of the design in avk_loudness_
- * normalize.  src and dst have the same shape. */
-static int limit_peaks(const avk_pcm *src, avk_pcm *dst, double ceil_lin)
+/* Peak envelope at frame i: the largest absolute sample or interpolated
+ * value (on both sides) over all channels. */
+static double peak_env(const avk_pcm *p, size_t i, double c[4][TP_TAPS])
 {
-    size_t n = src->frames, nch = (size_t)src->channels, i;
-    size_t la = (size_t)(0.005 * src->rate) + 1;
-    double *req = NULL, *mn = NULL, tpc[4][TP_TAPS], sum = 0.0, r;
-    double rel = 1.0 - exp(-1.0 / (0.050 * src->rate));
-    size_t *dq = NULL, qh = 0, qt = 0;
+    size_t nch = (size_t)p->channels;
+    double e = 0.0, v;
 
-    req = malloc(n * sizeof *req);
-    mn = malloc(n * sizeof *mn);
-    dq = malloc(n * sizeof *dq);
-    if (!req || !mn || !dq) {
+    for (size_t ch = 0; ch < nch; ch++) {
+        v = fabs((double)p->data[i * nch + ch]);
+        if (v > e)
+            e = v;
+        if (i + 1 < p->frames && (v = tp_between(p, (int)ch, i, c)) > e)
+            e = v;
+        if (i > 0 && (v = tp_between(p, (int)ch, i - 1, c)) > e)
+            e = v;
+    }
+    return e;
+}
+
+/* Look-ahead peak limiter, in place, in one pass with O(look-ahead)
+ * memory.  req[j] = min(1, ceiling / env[j]) is the gain frame j needs;
+ * m[i] is the minimum of req over [i - la + 1, i + la - 1] (a monotonic
+ * deque); the gain is the mean of m over [i - la + 1, i] (frames before
+ * the start count as 1), which is <= req[i] because every m in that
+ * window covers i; a release of 50 ms then never rises above that mean.
+ * The gain reaches its minimum before a peak arrives and never
+ * undershoots what the peak needs.  Frames are read at most 7 frames
+ * ahead of the envelope position, and written la (>= 8) frames behind
+ * it, so working in place is safe. */
+static int limit_peaks(avk_pcm *p, double ceil_lin)
+{
+    size_t n = p->frames, nch = (size_t)p->channels, i, next = 0;
+    size_t la = (size_t)(0.005 * p->rate) + 1, ring, qh = 0, qt = 0;
+    double *req, *mr, tpc[4][TP_TAPS], sum = 0.0, r = 1.0;
+    double rel = 1.0 - exp(-1.0 / (0.050 * p->rate));
+    size_t *dq;
+
+    if (n == 0)
+        return 0;
+    if (la < 8)
+        la = 8;
+    ring = 2 * la + 2;
+    req = malloc(ring * sizeof *req);
+    mr = malloc(la * sizeof *mr);
+    dq = malloc(ring * sizeof *dq);
+    if (!req || !mr || !dq) {
         free(req);
-        free(mn);
+        free(mr);
         free(dq);
         return AVK_EX_OSERR;
     }
     tp_coefs(tpc);
-    /* Required gain per frame from the peak envelope (samples and the
-     * interpolated values on both sides). */
     for (i = 0; i < n; i++) {
-        double e = 0.0;
+        size_t hi = i + la - 1 < n ? i + la - 1 : n - 1;
+        double m, old, s, g;
 
-        for (size_t c = 0; c < nch; c++) {
-            double v = fabs(src->data[i * nch + c]);
+        while (next <= hi) {
+            double e = peak_env(p, next, tpc);
 
-            if (v > e)
-                e = v;
-            if (i + 1 < n && (v = tp_between(src, (int)c, i, tpc)) > e)
-                e = v;
-            if (i > 0 && (v = tp_between(src, (int)c, i - 1, tpc)) > e)
-                e = v;
+            req[next % ring] = e > ceil_lin ? ceil_lin / e : 1.0;
+            while (qt > qh &&
+                   req[dq[(qt - 1) % ring] % ring] >= req[next % ring])
+                qt--;
+            dq[qt % ring] = next;
+            qt++;
+            next++;
         }
-        req[i] = e > ceil_lin ? ceil_lin / e : 1.0;
-    }
-    /* Sliding minimum over [i - la + 1, i + la - 1] (monotonic deque). */
-    {
-        size_t next = 0;
-
-        for (i = 0; i < n; i++) {
-            size_t hi = i + la - 1 < n ? i + la - 1 : n - 1;
-
-            while (next <= hi) {
-                while (qt > qh && req[dq[qt - 1]] >= req[next])
-                    qt--;
-                dq[qt++] = next++;
-            }
-            while (dq[qh] + la - 1 < i)
-                qh++;
-            mn[i] = req[dq[qh]];
-        }
-    }
-    /* Moving average over [i - la + 1, i] (values before 0 count as 1),
-     * then a release that never exceeds the average. */
-    r = 1.0;
-    for (i = 0; i < n; i++) {
-        double s, g;
-
-        sum += mn[i] - (i >= la ? mn[i - la] : 1.0);
-        s = (sum + (double)la) / (double)la;
+        while (qh + 1 < qt && dq[qh % ring] + la - 1 < i)
+            qh++;
+        m = req[dq[qh % ring] % ring];
+        old = i >= la ? mr[i % la] : 1.0;
+        mr[i % la] = m;
+        sum += m - old;
+        s = 1.0 + sum / (double)la;
         g = r + (1.0 - r) * rel;
         if (g > s)
             g = s;
         r = g;
         for (size_t c = 0; c < nch; c++)
-            dst->data[i * nch + c] = (float)(src->data[i * nch + c] * g);
+            p->data[i * nch + c] = (float)(p->data[i * nch + c] * g);
     }
     free(req);
-    free(mn);
+    free(mr);
     free(dq);
     return 0;
 }
@@ -1167,7 +1185,7 @@ int avk_loudness_normalize(avk_pcm *p, double target_lufs,
 
     if ((rc = avk_loudness_measure(p, &m)))
         return rc;
-    if (!isfinite(m.integrated_lufs)) {
+    if (!isfinite(m.integrated_lufs) || !p->data || !p->frames) {
         if (after)
             *after = m;
         return 0; /* silence: nothing to normalise */
@@ -1186,13 +1204,13 @@ int avk_loudness_normalize(avk_pcm *p, double target_lufs,
         return AVK_EX_OSERR;
     memcpy(orig.data, p->data,
            p->frames * (size_t)p->channels * sizeof(float));
-    for (iter = 0; iter < 4; iter++) {
+    for (iter = 0; iter < 6; iter++) {
         double ceil_lin = pow(10.0, (max_true_peak_dbtp - margin) / 20.0);
 
         memcpy(p->data, orig.data,
                p->frames * (size_t)p->channels * sizeof(float));
         apply_gain(p, pow(10.0, gain_db / 20.0));
-        if ((rc = limit_peaks(p, p, ceil_lin)))
+        if ((rc = limit_peaks(p, ceil_lin)))
             break;
         if ((rc = avk_loudness_measure(p, &m)))
             break;

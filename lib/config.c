@@ -273,6 +273,8 @@ const json_t *avk_config_node(const avk_config *c, const char *key)
     const char *p = key;
     const json_t *node = c ? c->root : NULL;
 
+    if (!key[0])
+        return node;
     while (node && *p) {
         const char *dot = strchr(p, '.');
         size_t n = dot ? (size_t)(dot - p) : strlen(p);

@@ -336,7 +336,8 @@ int avk_doc_validate(json_t *doc, avk_err *err)
 
 char *avk_doc_dump(const json_t *doc)
 {
-    return json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    return json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER |
+                               JSON_REAL_PRECISION(10));
 }
 
 char *avk_json_canonical(const json_t *v)

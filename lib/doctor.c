@@ -4,6 +4,7 @@
  * Each check is one line; later tools add their providers' checks here.
  */
 #include "config.h"
+#include "http.h"
 #include "fsutil.h"
 #include "paths.h"
 #include "project.h"
@@ -153,6 +154,81 @@ static void check_fonts(avk_check_list *l)
                       "Noto Sans, Arabic, Devanagari, CJK and Color Emoji found");
 }
 
+/* Default endpoints of the providers that have one. */
+static const struct {
+    const char *section, *url;
+} endpoints[] = {
+    {"openai", "https://api.openai.com/v1"},
+    {"elevenlabs", "https://api.elevenlabs.io"},
+    {"stability", "https://api.stability.ai"},
+    {"pexels", "https://api.pexels.com"},
+    {"pixabay", "https://pixabay.com/api/"},
+    {"youtube", "https://www.googleapis.com"},
+    {"tiktok", "https://open.tiktokapis.com"},
+    {"instagram", "https://graph.facebook.com"},
+};
+
+static void probe(const avk_http_opts *o, const char *name, const char *url,
+                  avk_check_list *l)
+{
+    avk_http_req q;
+    avk_http_resp r;
+    avk_err err = {0, ""};
+    int rc;
+
+    avk_http_req_init(&q, "GET", url);
+    q.max_attempts = 1;
+    rc = avk_http_do(o, &q, &r, &err);
+    if (rc == 0)
+        avk_check_add(l, AVK_CHECK_OK, "online", "%s: %s answers (HTTP %ld in %lld ms)",
+                      name, r.url ? r.url : url, r.status, r.ms);
+    else
+        avk_check_add(l, AVK_CHECK_FAIL, "online", "%s: %s", name, err.msg);
+    avk_http_resp_release(&r);
+    avk_http_req_release(&q);
+}
+
+/* Measure each configured provider's endpoint: every config section with
+ * a base_url, and those with an api_key and a known default endpoint. */
+static void check_online(const char *root, avk_check_list *l)
+{
+    avk_config *cfg = NULL;
+    avk_err err = {0, ""};
+    avk_http_opts o = avk_http_opts_default();
+    const json_t *tree;
+    const char *k;
+    json_t *v;
+    size_t i;
+    int n = 0;
+
+    if (avk_config_load(root, &cfg, &err) ||
+        avk_http_opts_config(&o, cfg, &err)) {
+        avk_check_add(l, AVK_CHECK_FAIL, "online", "%s", err.msg);
+        avk_config_free(cfg);
+        return;
+    }
+    o.connect_timeout_ms = 5000;
+    o.reply_timeout_ms = 10000;
+    o.timeout_ms = 15000;
+    tree = avk_config_node(cfg, "");
+    json_object_foreach((json_t *)tree, k, v) {
+        const char *url = json_string_value(json_object_get(v, "base_url"));
+        if (!json_is_object(v))
+            continue;
+        for (i = 0; !url && i < sizeof endpoints / sizeof *endpoints; i++)
+            if (!strcmp(endpoints[i].section, k) && json_object_get(v, "api_key"))
+                url = endpoints[i].url;
+        if (!url)
+            continue;
+        probe(&o, k, url, l);
+        n++;
+    }
+    if (n == 0)
+        avk_check_add(l, AVK_CHECK_OK, "online",
+                      "no network provider configured (all offline)");
+    avk_config_free(cfg);
+}
+
 void avk_doctor_run(const char *store_dir, int online, avk_check_list *l)
 {
     char *root = NULL;
@@ -186,7 +262,6 @@ void avk_doctor_run(const char *store_dir, int online, avk_check_list *l)
                   OpenSSL_version(OPENSSL_VERSION));
     check_fonts(l);
     if (online)
-        avk_check_add(l, AVK_CHECK_OK, "online",
-                      "no network providers configured");
+        check_online(root, l);
     free(root);
 }

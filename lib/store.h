@@ -27,6 +27,8 @@
  *              finished_at, duration_ms, error, provider, model, cost,
  *              tokens_in, tokens_out)
  *   meta(key PK, value)
+ * Version 2 adds av-trend's tables (trend_snapshots, trend_items,
+ * trend_runs, trend_topics; see trendstore.h).
  */
 #ifndef AVK_STORE_H
 #define AVK_STORE_H

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libavcodec/avcodec.h>
 #include <libavfilter/avfilter.h>
 #include <libavfilter/buffersink.h>
 #include <libavfilter/buffersrc.h>
@@ -367,8 +368,8 @@ static void test_files(void)
     is_int(rc, 0, "decode wav");
     is_int((long long)q.frames, (long long)p.frames, "same frame count");
     for (size_t i = 0; i < q.frames * 2 && i < p.frames * 2; i++)
-        if (fabs(q.data[i] - p.data[i]) > maxd)
-            maxd = fabs(q.data[i] - p.data[i]);
+        if (fabs((double)q.data[i] - p.data[i]) > maxd)
+            maxd = fabs((double)q.data[i] - p.data[i]);
     ok(maxd < 1.0 / 32767 + 1e-6, "16-bit round trip (max diff %g)", maxd);
     /* Decode with conversion: 16 kHz mono. */
     rc = avk_audio_decode(path, 16000, 1, &q, &err);
@@ -391,8 +392,8 @@ static void test_files(void)
        q.frames);
     maxd = 0;
     for (size_t i = 0; rc == 0 && i < q.frames * 2; i++)
-        if (fabs(q.data[i] - p.data[i]) > maxd)
-            maxd = fabs(q.data[i] - p.data[i]);
+        if (fabs((double)q.data[i] - p.data[i]) > maxd)
+            maxd = fabs((double)q.data[i] - p.data[i]);
     ok(rc == 0 && maxd < 1.0 / 32767 + 1e-6, "flac is lossless (%g)", maxd);
 
     /* Errors. */
@@ -439,6 +440,106 @@ static void test_files(void)
     avk_rmtree(dir, NULL);
 }
 
+/* An MP3 body like a speech API's reply: raw MPEG audio frames (the
+ * elementary stream is the file format).  Mono; appended to out. */
+static int encode_mp3(const avk_pcm *p, avk_buf *out)
+{
+    const AVCodec *c = avcodec_find_encoder(AV_CODEC_ID_MP3);
+    AVCodecContext *cc = c ? avcodec_alloc_context3(c) : NULL;
+    AVFrame *f = av_frame_alloc();
+    AVPacket *pkt = av_packet_alloc();
+    size_t pos = 0;
+    int rc = -1;
+
+    if (!cc || !f || !pkt)
+        goto done;
+    cc->sample_fmt = AV_SAMPLE_FMT_S16P;
+    cc->sample_rate = p->rate;
+    cc->bit_rate = 96000;
+    av_channel_layout_default(&cc->ch_layout, 1);
+    if (avcodec_open2(cc, c, NULL) < 0)
+        goto done;
+    for (;;) {
+        int r;
+
+        if (pos < p->frames) {
+            size_t n = p->frames - pos < (size_t)cc->frame_size
+                           ? p->frames - pos
+                           : (size_t)cc->frame_size;
+
+            f->nb_samples = cc->frame_size;
+            f->format = cc->sample_fmt;
+            f->sample_rate = p->rate;
+            av_channel_layout_copy(&f->ch_layout, &cc->ch_layout);
+            if (av_frame_get_buffer(f, 0) < 0)
+                goto done;
+            for (size_t i = 0; i < (size_t)cc->frame_size; i++)
+                ((int16_t *)f->data[0])[i] =
+                    i < n ? (int16_t)lrint(p->data[pos + i] * 32767.0) : 0;
+            f->pts = (int64_t)pos;
+            pos += n;
+            r = avcodec_send_frame(cc, f);
+            av_frame_unref(f);
+        } else {
+            r = avcodec_send_frame(cc, NULL);
+        }
+        if (r < 0 && r != AVERROR_EOF)
+            goto done;
+        while ((r = avcodec_receive_packet(cc, pkt)) >= 0) {
+            avk_buf_add(out, pkt->data, (size_t)pkt->size);
+            av_packet_unref(pkt);
+        }
+        if (r == AVERROR_EOF)
+            break;
+    }
+    rc = 0;
+done:
+    avcodec_free_context(&cc);
+    av_frame_free(&f);
+    av_packet_free(&pkt);
+    return rc;
+}
+
+static void test_mp3(void)
+{
+    avk_pcm p, q;
+    avk_buf mp3;
+    avk_err err;
+    int rc;
+
+    avk_pcm_init(&p);
+    avk_pcm_init(&q);
+    avk_buf_init(&mp3);
+    avk_pcm_alloc(&p, 0, 1, 24000);
+    add_sine(&p, 440, 0.25, 1.0, 0);
+    if (encode_mp3(&p, &mp3) != 0) {
+        ok(1, "# SKIP no MP3 encoder");
+        goto done;
+    }
+    rc = avk_audio_decode_mem(mp3.data, mp3.len, 48000, 1, &q, &err);
+    ok(rc == 0 && q.rate == 48000 && fabs(avk_pcm_duration(&q) - 1.0) < 0.1,
+       "MP3 reply body decodes, resampled to 48 kHz (%.3f s)",
+       avk_pcm_duration(&q));
+    /* lossy: LAME at 96 kb/s comes back about 0.45 dB lower */
+    ok(near(avk_pcm_rms_dbfs(&q, 0.2, 0.8), 20 * log10(0.25) - 3.01, 0.6),
+       "MP3 level kept (%.2f dBFS)", avk_pcm_rms_dbfs(&q, 0.2, 0.8));
+    /* A body cut short still gives what is there. */
+    rc = avk_audio_decode_mem(mp3.data, mp3.len / 2, 48000, 1, &q, &err);
+    ok(rc == 0 && avk_pcm_duration(&q) > 0.3 && avk_pcm_duration(&q) < 0.7,
+       "a truncated MP3 gives its first half (%.2f s)", avk_pcm_duration(&q));
+    /* Garbage after a valid first frame: mostly corrupt. */
+    for (size_t i = 600; i < mp3.len; i++)
+        mp3.data[i] = (char)(i * 131 % 251);
+    rc = avk_audio_decode_mem(mp3.data, mp3.len, 48000, 1, &q, &err);
+    ok(rc == AVK_EX_DATAERR || (rc == 0 && avk_pcm_duration(&q) < 0.2),
+       "a mostly corrupt MP3 is refused or short (rc %d, %s)", rc,
+       rc ? err.msg : "ok");
+done:
+    avk_pcm_release(&p);
+    avk_pcm_release(&q);
+    avk_buf_release(&mp3);
+}
+
 static void test_pcm(void)
 {
     avk_pcm p;
@@ -468,5 +569,6 @@ int main(void)
     test_true_peak();
     test_normalize();
     test_files();
+    test_mp3();
     return tap_done();
 }
