@@ -2,6 +2,8 @@
  * mix.c - narration + ducked music bed, loudness-normalised (mix.h).
  *
  * Invariants: the mix is exactly llround(duration * 48000) stereo frames;
+ * at most the mono narration and the float stereo mix are held at once
+ * (12 bytes per frame, about 0.55 MB per second);
  * narration sits in the centre at its own level, the bed is set relative
  * to the narration's loudness and ducked under it; the final gain (and the
  * true-peak limiter) is applied to the whole mix by lib/audio.
@@ -55,17 +57,15 @@ int avk_mix_narration_seconds(const char *path, double *seconds,
     return r;
 }
 
-/* The music bed of n frames into planar ml/mr; 0 or an error. */
-static int make_bed(const avk_render_job *job, size_t n, float *ml,
-                    float *mr, avk_err *err)
+/* The music bed of n frames into out (interleaved stereo, n frames). */
+static int make_bed(const avk_render_job *job, size_t n, float *out,
+                    avk_err *err)
 {
     avk_pcm f;
-    float *tmp;
-    size_t i;
-    int r, c;
+    int r;
 
     if (!job->music_path) {
-        avk_music_synth(ml, mr, n, AVK_MIX_RATE, job->music_mood, job->seed);
+        avk_music_synth(out, n, AVK_MIX_RATE, job->music_mood, job->seed);
         return 0;
     }
     avk_pcm_init(&f);
@@ -76,40 +76,9 @@ static int make_bed(const avk_render_job *job, size_t n, float *ml,
         return avk_fail(err, AVK_EX_DATAERR, "no audio in '%s'",
                         job->music_path);
     }
-    tmp = malloc(f.frames * sizeof *tmp);
-    if (!tmp) {
-        avk_pcm_release(&f);
-        return avk_fail(err, AVK_EX_OSERR, "out of memory");
-    }
-    for (c = 0; c < 2; c++) {
-        for (i = 0; i < f.frames; i++)
-            tmp[i] = f.data[2 * i + (size_t)c];
-        avk_music_loop(c ? mr : ml, n, tmp, f.frames, AVK_MIX_RATE);
-    }
-    free(tmp);
+    avk_music_loop(out, n, f.data, f.frames, AVK_MIX_RATE);
     avk_pcm_release(&f);
     return 0;
-}
-
-/* Integrated loudness of planar stereo, via an interleaved copy. */
-static double planar_lufs(const float *l, const float *r, size_t n)
-{
-    avk_pcm p;
-    avk_loudness lo;
-    double v = -INFINITY;
-    size_t i;
-
-    avk_pcm_init(&p);
-    if (avk_pcm_alloc(&p, n, 2, AVK_MIX_RATE))
-        return v;
-    for (i = 0; i < n; i++) {
-        p.data[2 * i] = l[i];
-        p.data[2 * i + 1] = r[i];
-    }
-    if (!avk_loudness_measure(&p, &lo))
-        v = lo.integrated_lufs;
-    avk_pcm_release(&p);
-    return v;
 }
 
 int avk_mix_build(const avk_render_job *job, double duration, avk_mix *out,
@@ -117,11 +86,12 @@ int avk_mix_build(const avk_render_job *job, double duration, avk_mix *out,
 {
     avk_pcm voice, mixp;
     avk_loudness lo;
-    float *ml = NULL, *mr = NULL;
     size_t n = (size_t)llround(duration * AVK_MIX_RATE), i;
     int music = job->music_path || job->music_synth, r;
     double vl = -INFINITY;
 
+    /* Memory: the mono narration and the stereo mix, built in place (the
+       bed first, measured, scaled, ducked, then the voice added). */
     avk_pcm_init(&voice);
     avk_pcm_init(&mixp);
     avk_mix_release(out);
@@ -135,38 +105,31 @@ int avk_mix_build(const avk_render_job *job, double duration, avk_mix *out,
     if (voice.frames && !avk_loudness_measure(&voice, &lo))
         vl = lo.integrated_lufs;
     if (music && n) {
-        double ml_lufs, g;
-        ml = calloc(n, sizeof *ml);
-        mr = calloc(n, sizeof *mr);
-        if (!ml || !mr) {
-            r = avk_fail(err, AVK_EX_OSERR, "out of memory");
+        double bl = -INFINITY, g = 1.0;
+        if ((r = make_bed(job, n, mixp.data, err)))
             goto fail;
-        }
-        if ((r = make_bed(job, n, ml, mr, err)))
-            goto fail;
+        if (!avk_loudness_measure(&mixp, &lo))
+            bl = lo.integrated_lufs;
         /* Level the bed against the narration (mono voice counts once
            in each channel of the mix, hence +3 dB). */
-        ml_lufs = planar_lufs(ml, mr, n);
-        g = 1.0;
-        if (isfinite(ml_lufs) && isfinite(vl)) {
+        if (isfinite(bl) && isfinite(vl)) {
             double bed = job->music_gain_db != 0.0 ? job->music_gain_db
                                                    : DEFAULT_BED_DB;
-            g = pow(10.0, (vl + 3.0 + bed - ml_lufs) / 20.0);
-        } else if (isfinite(ml_lufs) && job->music_gain_db != 0.0) {
+            g = pow(10.0, (vl + 3.0 + bed - bl) / 20.0);
+        } else if (isfinite(bl) && job->music_gain_db != 0.0) {
             g = pow(10.0, job->music_gain_db / 20.0);
         }
+        for (i = 0; i < 2 * n; i++)
+            mixp.data[i] = (float)(mixp.data[i] * g);
         if (voice.frames)
-            avk_music_duck(ml, mr, n, voice.data, voice.frames, AVK_MIX_RATE,
-                           DUCK_DB);
-        for (i = 0; i < n; i++) {
-            mixp.data[2 * i] = (float)(ml[i] * g);
-            mixp.data[2 * i + 1] = (float)(mr[i] * g);
-        }
+            avk_music_duck(mixp.data, n, voice.data, voice.frames,
+                           AVK_MIX_RATE, DUCK_DB);
     }
     for (i = 0; i < n && i < voice.frames; i++) {
         mixp.data[2 * i] += voice.data[i];
         mixp.data[2 * i + 1] += voice.data[i];
     }
+    avk_pcm_release(&voice);
     if (n) {
         double target = job->target_lufs != 0.0 ? job->target_lufs : -14.0;
         double tp = job->max_true_peak != 0.0 ? job->max_true_peak : -1.0;
@@ -177,26 +140,25 @@ int avk_mix_build(const avk_render_job *job, double duration, avk_mix *out,
         out->lufs = lo.integrated_lufs;
         out->true_peak = lo.true_peak_dbtp;
     }
-    free(ml);
-    free(mr);
-    ml = mr = NULL;
-    avk_pcm_release(&voice);
-    out->s16 = malloc((n ? n : 1) * 2 * sizeof *out->s16);
-    if (!out->s16) {
-        r = avk_fail(err, AVK_EX_OSERR, "out of memory");
-        goto fail;
-    }
-    for (i = 0; i < 2 * n; i++) {
-        float v = mixp.data[i] * 32767.0f;
-        out->s16[i] = (int16_t)lrintf(v > 32767.0f ? 32767.0f
-                                      : v < -32768.0f ? -32768.0f : v);
+    /* To 16 bits in place: sample i is written at byte 2i after it was
+       read from byte 4i, so nothing is overwritten before it is read. */
+    {
+        int16_t *d = (int16_t *)(void *)mixp.data;
+        int16_t *shrunk;
+        for (i = 0; i < 2 * n; i++) {
+            float v = mixp.data[i] * 32767.0f;
+            d[i] = (int16_t)lrintf(v > 32767.0f ? 32767.0f
+                                   : v < -32768.0f ? -32768.0f : v);
+        }
+        shrunk = realloc(d, (n ? n : 1) * 2 * sizeof *shrunk);
+        out->s16 = shrunk ? shrunk : d;
+        mixp.data = NULL; /* now owned by out */
+        mixp.frames = 0;
     }
     out->frames = n;
     avk_pcm_release(&mixp);
     return 0;
 fail:
-    free(ml);
-    free(mr);
     avk_pcm_release(&voice);
     avk_pcm_release(&mixp);
     avk_mix_release(out);

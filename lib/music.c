@@ -99,7 +99,7 @@ static double note_hz(double key_hz, int semis)
     return key_hz * pow(2.0, semis / 12.0);
 }
 
-void avk_music_synth(float *left, float *right, size_t n, int rate,
+void avk_music_synth(float *stereo, size_t n, int rate,
                      const char *mood_name, uint64_t seed)
 {
     const mood *m = find_mood(mood_name);
@@ -122,8 +122,7 @@ void avk_music_synth(float *left, float *right, size_t n, int rate,
         pad[i] = (float)v;
         sine[i] = (float)sin(ph);
     }
-    memset(left, 0, n * sizeof *left);
-    memset(right, 0, n * sizeof *right);
+    memset(stereo, 0, 2 * n * sizeof *stereo);
     nchords = (size_t)ceil((double)n / chord_n) + 1;
     for (c = 0; c < nchords; c++) {
         const chord *ch = &m->prog[(start + (int)c) % m->nprog];
@@ -164,8 +163,8 @@ void avk_music_synth(float *left, float *right, size_t n, int rate,
                 phl[k] -= floor(phl[k]);
                 phr[k] -= floor(phr[k]);
             }
-            left[i] += (float)(env * l);
-            right[i] += (float)(env * r);
+            stereo[2 * i] += (float)(env * l);
+            stereo[2 * i + 1] += (float)(env * r);
         }
         /* Arpeggio: decaying notes through the chord, panned side to side. */
         if (m->pluck > 0.0) {
@@ -182,8 +181,8 @@ void avk_music_synth(float *left, float *right, size_t n, int rate,
                     double tt = (i - st) / rate;
                     double env = (1.0 - exp(-tt * 400.0)) * exp(-tt * 5.0);
                     double v = m->pluck * 0.1 * env * wt(sine, ph);
-                    left[i] += (float)(v * (1.0 - pan));
-                    right[i] += (float)(v * pan);
+                    stereo[2 * i] += (float)(v * (1.0 - pan));
+                    stereo[2 * i + 1] += (float)(v * pan);
                     ph += f;
                     ph -= floor(ph);
                 }
@@ -198,19 +197,17 @@ void avk_music_synth(float *left, float *right, size_t n, int rate,
             g *= 0.5 - 0.5 * cos(M_PI * i / fade);
         if ((double)(n - 1 - i) < fade)
             g *= 0.5 - 0.5 * cos(M_PI * (n - 1 - i) / fade);
-        left[i] = (float)(left[i] * g);
-        right[i] = (float)(right[i] * g);
-        if (fabsf(left[i]) > peak)
-            peak = fabsf(left[i]);
-        if (fabsf(right[i]) > peak)
-            peak = fabsf(right[i]);
+        stereo[2 * i] = (float)(stereo[2 * i] * g);
+        stereo[2 * i + 1] = (float)(stereo[2 * i + 1] * g);
+        if (fabsf(stereo[2 * i]) > peak)
+            peak = fabsf(stereo[2 * i]);
+        if (fabsf(stereo[2 * i + 1]) > peak)
+            peak = fabsf(stereo[2 * i + 1]);
     }
     if (peak > 0.0) {
         float s = (float)(0.5 / peak);
-        for (i = 0; i < n; i++) {
-            left[i] *= s;
-            right[i] *= s;
-        }
+        for (i = 0; i < 2 * n; i++)
+            stereo[i] *= s;
     }
 }
 
@@ -220,7 +217,7 @@ void avk_music_loop(float *dst, size_t n, const float *src, size_t m,
     size_t period, k;
 
     if (!m) {
-        memset(dst, 0, n * sizeof *dst);
+        memset(dst, 0, 2 * n * sizeof *dst);
         return;
     }
     if (fade_n * 2 > m)
@@ -230,18 +227,23 @@ void avk_music_loop(float *dst, size_t n, const float *src, size_t m,
         period = 1;
     for (k = 0; k < n; k++) {
         size_t j = k / period, o = k % period;
-        if (j > 0 && o < fade_n) {
-            double x = (double)o / fade_n;
-            double gin = sin(M_PI_2 * x), gout = cos(M_PI_2 * x);
-            dst[k] = (float)(src[o] * gin + src[period + o] * gout);
-        } else {
-            dst[k] = src[o];
+        int c;
+        for (c = 0; c < 2; c++) {
+            if (j > 0 && o < fade_n) {
+                double x = (double)o / fade_n;
+                double gin = sin(M_PI_2 * x), gout = cos(M_PI_2 * x);
+                dst[2 * k + (size_t)c] =
+                    (float)(src[2 * o + (size_t)c] * gin +
+                            src[2 * (period + o) + (size_t)c] * gout);
+            } else {
+                dst[2 * k + (size_t)c] = src[2 * o + (size_t)c];
+            }
         }
     }
 }
 
-void avk_music_duck(float *left, float *right, size_t n, const float *voice,
-                    size_t nv, int rate, double depth_db)
+void avk_music_duck(float *stereo, size_t n, const float *voice, size_t nv,
+                    int rate, double depth_db)
 {
     size_t blk = (size_t)(rate / 100), nb, b, i;
     double att = exp(-1.0 / 3.0), rel = exp(-1.0 / 30.0); /* in blocks */
@@ -281,8 +283,8 @@ void avk_music_duck(float *left, float *right, size_t n, const float *voice,
         for (i = s0; i < e && i < n; i++) {
             double f = (double)(i - s0) / blk;
             float gi = (float)(prev_g + (g - prev_g) * f);
-            left[i] *= gi;
-            right[i] *= gi;
+            stereo[2 * i] *= gi;
+            stereo[2 * i + 1] *= gi;
         }
         prev_g = g;
     }

@@ -2,7 +2,7 @@
 # av-render end to end: a workspace, a document with narration and two
 # pictures as assets, a render at 180x320, and the refusals.
 set -u
-echo "1..16"
+echo "1..19"
 t=$(mktemp -d "${TMPDIR:-/tmp}/avk-av-render.XXXXXX")
 trap 'rm -rf "$t"' EXIT INT TERM
 n=0
@@ -73,3 +73,24 @@ rc=$?
 check $(( rc != 0 ? 0 : 1 )) "a missing picture fails ($rc)"
 test ! -e gone.mp4
 check $? "and leaves no output"
+
+# The real thing: av-voice's narration and word timings into av-render.
+printf '{"version":1,"id":"realvoice1","topic":"t","lang":"en","format":{"width":180,"height":320,"fps":30,"aspect":"9:16"},"script":{"title":"Two habits","scenes":[{"text":"Plan the day."},{"text":"Say no to most meetings!"}]}}\n' |
+    av-voice -q >voiced.jsonl 2>/dev/null
+check $? "av-voice narrates"
+cat >addvis.py <<'PY'
+import json, sys
+d = json.loads(open(sys.argv[3]).read())
+d["visuals"] = {"scenes": [{"asset": json.loads(sys.argv[1]), "kind": "image"},
+                           {"asset": json.loads(sys.argv[2]), "kind": "image"}]}
+print(json.dumps(d))
+PY
+python3 addvis.py "$a" "$b" voiced.jsonl >withvis.jsonl
+b_file=$(printf %s "$b" | sed 's/.*"path":"\([^"]*\)".*/\1/')
+test -e "$b_file" || cp in/scene1.jpg "$b_file"
+a_file=$(printf %s "$a" | sed 's/.*"path":"\([^"]*\)".*/\1/')
+test -e "$a_file" || cp in/scene0.jpg "$a_file"
+av-render -q <withvis.jsonl >rendered.jsonl 2>e.txt && test -s rendered.jsonl
+check $? "av-render renders av-voice's document"
+python3 -c 'import json,sys;d=json.loads(open("rendered.jsonl").read());sys.exit(0 if abs(d["render"]["duration"]-d["voice"]["duration"])<=1/30+1e-3 else 1)'
+check $? "the video lasts as long as the narration, within a frame"
