@@ -5,8 +5,8 @@
  * a true-peak ceiling.
  *
  * The soundtrack is held whole, because integrated loudness needs the
- * complete mix: as float while it is built, then as 16-bit stereo (about
- * 11 MB a minute) while the video is encoded.
+ * complete mix: as float while it is built (with the mono narration: 12
+ * bytes per frame at most), then as 16-bit stereo until it is encoded.
  */
 #ifndef AVK_MIX_H
 #define AVK_MIX_H

@@ -5,12 +5,15 @@
  * the FFmpeg libraries.
  *
  * The job is a plain struct the caller owns; avk_render() borrows it for the
- * duration of the call.  Frames are streamed into the encoder one by one,
- * so memory stays flat as the video gets longer (only the audio mix, a few
- * megabytes a minute, is held whole, because loudness normalisation needs
- * the complete mix).  The output is written to a temporary file beside
- * output_path and renamed over it at the end: on any error nothing is left
- * at output_path (nor at the thumbnail/SRT/VTT paths).
+ * duration of the call.  The soundtrack is built first (narration, ducked
+ * music bed, loudness normalisation: at most about 12 bytes per audio
+ * frame, 0.55 MB per second, because integrated loudness needs the whole
+ * mix), encoded to AAC at once (about 1 MB a minute, held by the muxer)
+ * and freed; then frames are composed in a worker thread and streamed into
+ * the video encoder one by one, so memory stays flat as the video gets
+ * longer.  The output is written to a temporary file beside output_path
+ * and renamed over it at the end: on any error nothing is left at
+ * output_path (nor at the thumbnail/SRT/VTT paths).
  *
  * Text (captions, title) is only ever data: it is laid out and drawn, never
  * passed through any syntax (no filter graphs, no subtitle markup).
