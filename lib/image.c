@@ -80,10 +80,14 @@ void avk_image_fill(avk_image *im, uint32_t rgba)
 const char *avk_media_kind_name(int kind)
 {
     switch (kind) {
-    case AVK_MEDIA_IMAGE: return "image";
-    case AVK_MEDIA_VIDEO: return "video";
-    case AVK_MEDIA_AUDIO: return "audio";
-    default: return "unknown";
+    case AVK_MEDIA_IMAGE:
+        return "image";
+    case AVK_MEDIA_VIDEO:
+        return "video";
+    case AVK_MEDIA_AUDIO:
+        return "audio";
+    default:
+        return "unknown";
     }
 }
 
@@ -125,12 +129,19 @@ static enum AVPixelFormat plain_format(enum AVPixelFormat f, int *full)
 {
     *full = 1;
     switch (f) {
-    case AV_PIX_FMT_YUVJ420P: return AV_PIX_FMT_YUV420P;
-    case AV_PIX_FMT_YUVJ422P: return AV_PIX_FMT_YUV422P;
-    case AV_PIX_FMT_YUVJ444P: return AV_PIX_FMT_YUV444P;
-    case AV_PIX_FMT_YUVJ440P: return AV_PIX_FMT_YUV440P;
-    case AV_PIX_FMT_YUVJ411P: return AV_PIX_FMT_YUV411P;
-    default: *full = 0; return f;
+    case AV_PIX_FMT_YUVJ420P:
+        return AV_PIX_FMT_YUV420P;
+    case AV_PIX_FMT_YUVJ422P:
+        return AV_PIX_FMT_YUV422P;
+    case AV_PIX_FMT_YUVJ444P:
+        return AV_PIX_FMT_YUV444P;
+    case AV_PIX_FMT_YUVJ440P:
+        return AV_PIX_FMT_YUV440P;
+    case AV_PIX_FMT_YUVJ411P:
+        return AV_PIX_FMT_YUV411P;
+    default:
+        *full = 0;
+        return f;
     }
 }
 
@@ -147,16 +158,18 @@ static int frame_to_image(const AVFrame *fr, avk_image *out, avk_err *err)
     if (fr->width < 1 || fr->height < 1 || fr->width > AVK_IMAGE_MAX_DIM ||
         fr->height > AVK_IMAGE_MAX_DIM ||
         (long long)fr->width * fr->height > MAX_PIXELS)
-        return avk_fail(err, AVK_EX_DATAERR, "image size %dx%d is not supported",
-                        fr->width, fr->height);
+        return avk_fail(err, AVK_EX_DATAERR,
+                        "image size %dx%d is not supported", fr->width,
+                        fr->height);
     src = plain_format((enum AVPixelFormat)fr->format, &full);
     if (fr->color_range == AVCOL_RANGE_JPEG)
         full = 1;
     if ((rc = avk_image_alloc(out, fr->width, fr->height)))
         return avk_fail(err, rc, "out of memory");
     sws = sws_getContext(fr->width, fr->height, src, fr->width, fr->height,
-                         AV_PIX_FMT_RGBA, SWS_BICUBIC | SWS_ACCURATE_RND |
-                         SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP,
+                         AV_PIX_FMT_RGBA,
+                         SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT |
+                             SWS_FULL_CHR_H_INP,
                          NULL, NULL, NULL);
     if (!sws) {
         avk_image_release(out);
@@ -178,6 +191,61 @@ static int frame_to_image(const AVFrame *fr, avk_image *out, avk_err *err)
               fr->height, dst, dst_lines);
     sws_freeContext(sws);
     premultiply(out);
+    return 0;
+}
+
+/* Turn im upright for an EXIF orientation (2..8; others leave it):
+ * 2 mirror, 3 rotate 180, 4 flip, 5 transpose, 6 rotate 90 clockwise,
+ * 7 transverse, 8 rotate 90 counter-clockwise. */
+static int apply_orientation(avk_image *im, int orient)
+{
+    avk_image t;
+    int x, y, swap = orient >= 5 && orient <= 8, rc;
+
+    if (orient < 2 || orient > 8)
+        return 0;
+    avk_image_init(&t);
+    if ((rc = swap ? avk_image_alloc(&t, im->h, im->w)
+                   : avk_image_alloc(&t, im->w, im->h)))
+        return rc;
+    for (y = 0; y < im->h; y++)
+        for (x = 0; x < im->w; x++) {
+            int dx, dy;
+            switch (orient) {
+            case 2:
+                dx = im->w - 1 - x;
+                dy = y;
+                break;
+            case 3:
+                dx = im->w - 1 - x;
+                dy = im->h - 1 - y;
+                break;
+            case 4:
+                dx = x;
+                dy = im->h - 1 - y;
+                break;
+            case 5:
+                dx = y;
+                dy = x;
+                break;
+            case 6:
+                dx = im->h - 1 - y;
+                dy = x;
+                break;
+            case 7:
+                dx = im->h - 1 - y;
+                dy = im->w - 1 - x;
+                break;
+            default:
+                dx = y;
+                dy = im->w - 1 - x;
+                break;
+            }
+            memcpy(t.px + (size_t)dy * t.stride + 4 * (size_t)dx,
+                   im->px + (size_t)y * im->stride + 4 * (size_t)x, 4);
+        }
+    avk_image_release(im);
+    *im = t;
     return 0;
 }
 
@@ -207,11 +275,19 @@ static int64_t mem_seek(void *opaque, int64_t off, int whence)
     int64_t base;
 
     switch (whence & ~AVSEEK_FORCE) {
-    case AVSEEK_SIZE: return (int64_t)m->len;
-    case SEEK_SET: base = 0; break;
-    case SEEK_CUR: base = (int64_t)m->pos; break;
-    case SEEK_END: base = (int64_t)m->len; break;
-    default: return AVERROR(EINVAL);
+    case AVSEEK_SIZE:
+        return (int64_t)m->len;
+    case SEEK_SET:
+        base = 0;
+        break;
+    case SEEK_CUR:
+        base = (int64_t)m->pos;
+        break;
+    case SEEK_END:
+        base = (int64_t)m->len;
+        break;
+    default:
+        return AVERROR(EINVAL);
     }
     if (base + off < 0 || base + off > (int64_t)m->len)
         return AVERROR(EINVAL);
@@ -311,13 +387,15 @@ static int decode_first(AVFormatContext *f, avk_image *out, avk_err *err)
         goto done;
     }
     cc = avcodec_alloc_context3(dec);
-    if (!cc || avcodec_parameters_to_context(cc, f->streams[si]->codecpar) < 0) {
+    if (!cc ||
+        avcodec_parameters_to_context(cc, f->streams[si]->codecpar) < 0) {
         rc = avk_fail(err, AVK_EX_OSERR, "out of memory");
         goto done;
     }
     cc->thread_count = 1;
     if (avcodec_open2(cc, dec, NULL) < 0) {
-        avk_fail(err, AVK_EX_DATAERR, "cannot open the '%s' decoder", dec->name);
+        avk_fail(err, AVK_EX_DATAERR, "cannot open the '%s' decoder",
+                 dec->name);
         goto done;
     }
     while (!got) {
@@ -347,6 +425,12 @@ static int decode_first(AVFormatContext *f, avk_image *out, avk_err *err)
         }
     }
     rc = frame_to_image(fr, out, err);
+    if (rc == 0) {
+        const AVDictionaryEntry *o =
+            av_dict_get(fr->metadata, "Orientation", NULL, 0);
+        if (o && (rc = apply_orientation(out, atoi(o->value))))
+            avk_fail(err, rc, "out of memory");
+    }
 done:
     av_frame_free(&fr);
     av_packet_free(&pkt);
@@ -511,24 +595,26 @@ int avk_image_save_png(const char *path, const avk_image *im, avk_err *err)
     size_t len;
     int rc;
 
-    if ((rc = avk_image_encode_png(im, &data, &len, err)))
-        return avk_err_prefix(err, "cannot write '%s'", path);
+    if ((rc = avk_image_encode_png(im, &data, &len, err))) {
+        avk_err_prefix(err, "cannot write '%s'", path);
+        return rc;
+    }
     rc = avk_write_file_atomic(path, data, len, 0644, err);
     free(data);
     return rc;
 }
 
-int avk_image_save_jpeg(const char *path, const avk_image *im, int quality,
-                        avk_err *err)
+int avk_image_encode_jpeg(const avk_image *im, int quality, uint8_t **data,
+                          size_t *len, avk_err *err)
 {
     struct SwsContext *sws;
     AVFrame *fr;
-    uint8_t *data = NULL;
-    size_t len = 0;
     int rc, q;
     const uint8_t *src[4] = {NULL};
     int src_lines[4] = {0};
 
+    *data = NULL;
+    *len = 0;
     if ((rc = check_image(im, err)))
         return rc;
     if (quality < 1)
@@ -563,10 +649,22 @@ int avk_image_save_jpeg(const char *path, const avk_image *im, int quality,
     src_lines[0] = im->stride;
     sws_scale(sws, src, src_lines, 0, im->h, fr->data, fr->linesize);
     sws_freeContext(sws);
-    rc = encode_frame(AV_CODEC_ID_MJPEG, fr, q, &data, &len, err);
+    rc = encode_frame(AV_CODEC_ID_MJPEG, fr, q, data, len, err);
     av_frame_free(&fr);
-    if (rc)
-        return avk_err_prefix(err, "cannot write '%s'", path);
+    return rc;
+}
+
+int avk_image_save_jpeg(const char *path, const avk_image *im, int quality,
+                        avk_err *err)
+{
+    uint8_t *data;
+    size_t len;
+    int rc;
+
+    if ((rc = avk_image_encode_jpeg(im, quality, &data, &len, err))) {
+        avk_err_prefix(err, "cannot write '%s'", path);
+        return rc;
+    }
     rc = avk_write_file_atomic(path, data, len, 0644, err);
     free(data);
     return rc;
@@ -585,8 +683,9 @@ static int scale_region(const avk_image *src, int sx, int sy, int sw, int sh,
 
     avk_image_init(&tmp);
     if ((rc = avk_image_alloc(&tmp, dw, dh)))
-        return avk_fail(err, rc, rc == AVK_EX_OSERR ? "out of memory"
-                                                    : "bad image size %dx%d",
+        return avk_fail(err, rc,
+                        rc == AVK_EX_OSERR ? "out of memory"
+                                           : "bad image size %dx%d",
                         dw, dh);
     if (sw == dw && sh == dh) {
         int y;
@@ -597,7 +696,7 @@ static int scale_region(const avk_image *src, int sx, int sy, int sw, int sh,
     } else {
         sws = sws_getContext(sw, sh, AV_PIX_FMT_RGBA, dw, dh, AV_PIX_FMT_RGBA,
                              SWS_LANCZOS | SWS_ACCURATE_RND |
-                             SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP,
+                                 SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP,
                              NULL, NULL, NULL);
         if (!sws) {
             avk_image_release(&tmp);
@@ -653,8 +752,8 @@ int avk_image_cover(const avk_image *src, int w, int h, avk_image *out,
         cw = 1;
     if (ch < 1)
         ch = 1;
-    return scale_region(src, (src->w - cw) / 2, (src->h - ch) / 2, cw, ch, w,
-                        h, out, err);
+    return scale_region(src, (src->w - cw) / 2, (src->h - ch) / 2, cw, ch, w, h,
+                        out, err);
 }
 
 void avk_image_blend(avk_image *dst, const avk_image *src, int x, int y,
@@ -676,8 +775,8 @@ void avk_image_blend(avk_image *dst, const avk_image *src, int x, int y,
         y1 = dst->h - y;
     for (j = y0; j < y1; j++) {
         const uint8_t *s = src->px + (size_t)j * src->stride + 4 * (size_t)x0;
-        uint8_t *d = dst->px + (size_t)(y + j) * dst->stride +
-                     4 * (size_t)(x + x0);
+        uint8_t *d =
+            dst->px + (size_t)(y + j) * dst->stride + 4 * (size_t)(x + x0);
         for (i = x0; i < x1; i++, s += 4, d += 4) {
             unsigned sa = (s[3] * op + 128) >> 8, inv, c;
             if (sa == 0)
@@ -693,6 +792,26 @@ void avk_image_blend(avk_image *dst, const avk_image *src, int x, int y,
                 d[c] = (uint8_t)(v > 255 ? 255 : v);
             }
         }
+    }
+}
+
+/* Codecs that are usually a single picture. */
+static int image_codec(enum AVCodecID id)
+{
+    switch (id) {
+    case AV_CODEC_ID_PNG:
+    case AV_CODEC_ID_MJPEG:
+    case AV_CODEC_ID_WEBP:
+    case AV_CODEC_ID_BMP:
+    case AV_CODEC_ID_GIF:
+    case AV_CODEC_ID_TIFF:
+    case AV_CODEC_ID_JPEG2000:
+    case AV_CODEC_ID_PPM:
+    case AV_CODEC_ID_PGM:
+    case AV_CODEC_ID_TARGA:
+        return 1;
+    default:
+        return 0;
     }
 }
 
@@ -718,7 +837,8 @@ int avk_media_probe(const char *path, avk_media_info *info, avk_err *err)
                         "cannot open '%s': %s", path, strerror(errno));
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return avk_fail(err, AVK_EX_DATAERR, "'%s' is not a regular file", path);
+        return avk_fail(err, AVK_EX_DATAERR, "'%s' is not a regular file",
+                        path);
     }
     if (st.st_size == 0) {
         close(fd);
@@ -726,13 +846,14 @@ int avk_media_probe(const char *path, avk_media_info *info, avk_err *err)
     }
     if (open_custom(&fd, fd_read, fd_seek, &f, &io) < 0) {
         close(fd);
-        return avk_fail(err, AVK_EX_DATAERR, "'%s' is not a recognised media file",
-                        path);
+        return avk_fail(err, AVK_EX_DATAERR,
+                        "'%s' is not a recognised media file", path);
     }
     if (avformat_find_stream_info(f, NULL) < 0) {
         close_custom(&f, &io);
         close(fd);
-        return avk_fail(err, AVK_EX_DATAERR, "'%s': cannot read stream info", path);
+        return avk_fail(err, AVK_EX_DATAERR, "'%s': cannot read stream info",
+                        path);
     }
     copy_name(info->format, sizeof info->format, f->iformat->name);
     for (i = 0; i < f->nb_streams; i++) {
@@ -749,10 +870,13 @@ int avk_media_probe(const char *path, avk_media_info *info, avk_err *err)
         size_t nl = strlen(n);
         info->width = p->width;
         info->height = p->height;
-        copy_name(info->vcodec, sizeof info->vcodec, avcodec_get_name(p->codec_id));
+        copy_name(info->vcodec, sizeof info->vcodec,
+                  avcodec_get_name(p->codec_id));
         still = (nl > 5 && strcmp(n + nl - 5, "_pipe") == 0) ||
                 strcmp(n, "image2") == 0 ||
-                (f->streams[vi]->nb_frames == 1 && ai < 0);
+                (f->streams[vi]->nb_frames == 1 && ai < 0) ||
+                (image_codec(p->codec_id) && ai < 0 &&
+                 (f->duration == AV_NOPTS_VALUE || f->duration <= 0));
     }
     if (ai >= 0)
         copy_name(info->acodec, sizeof info->acodec,
@@ -762,14 +886,16 @@ int avk_media_probe(const char *path, avk_media_info *info, avk_err *err)
         close(fd);
         return avk_fail(err, AVK_EX_DATAERR, "'%s': video has no size", path);
     }
-    info->kind = vi >= 0 ? (still ? AVK_MEDIA_IMAGE : AVK_MEDIA_VIDEO)
-                         : ai >= 0 ? AVK_MEDIA_AUDIO : AVK_MEDIA_UNKNOWN;
+    info->kind = vi >= 0   ? (still ? AVK_MEDIA_IMAGE : AVK_MEDIA_VIDEO)
+                 : ai >= 0 ? AVK_MEDIA_AUDIO
+                           : AVK_MEDIA_UNKNOWN;
     if (info->kind != AVK_MEDIA_IMAGE && f->duration != AV_NOPTS_VALUE &&
         f->duration > 0)
         info->duration = (double)f->duration / AV_TIME_BASE;
     close_custom(&f, &io);
     close(fd);
     if (info->kind == AVK_MEDIA_UNKNOWN)
-        return avk_fail(err, AVK_EX_DATAERR, "'%s' has no audio or video", path);
+        return avk_fail(err, AVK_EX_DATAERR, "'%s' has no audio or video",
+                        path);
     return 0;
 }

@@ -42,7 +42,8 @@ int avk_image_alloc(avk_image *im, int w, int h);
 void avk_image_fill(avk_image *im, uint32_t rgba);
 
 /* Decode the first frame of any still libavcodec knows (PNG, JPEG, WebP,
- * BMP, GIF, ...).  Empty, truncated or corrupt files fail with
+ * BMP, GIF, ...), turned upright by its EXIF orientation when it has one.
+ * Empty, truncated or corrupt files fail with
  * AVK_EX_DATAERR, a missing file with AVK_EX_NOINPUT; out is then empty. */
 int avk_image_load(const char *path, avk_image *out, avk_err *err);
 int avk_image_load_mem(const void *data, size_t len, avk_image *out,
@@ -57,6 +58,9 @@ int avk_image_encode_png(const avk_image *im, uint8_t **data, size_t *len,
 /* Encode as baseline JPEG, quality 1..100 (alpha composited over black). */
 int avk_image_save_jpeg(const char *path, const avk_image *im, int quality,
                         avk_err *err);
+/* The same into a newly allocated buffer (*data, caller frees). */
+int avk_image_encode_jpeg(const avk_image *im, int quality, uint8_t **data,
+                          size_t *len, avk_err *err);
 
 /* Scale src to exactly w x h (Lanczos through libswscale). */
 int avk_image_resize(const avk_image *src, int w, int h, avk_image *out,
@@ -69,16 +73,21 @@ int avk_image_cover(const avk_image *src, int w, int h, avk_image *out,
 void avk_image_blend(avk_image *dst, const avk_image *src, int x, int y,
                      float opacity);
 
-enum { AVK_MEDIA_UNKNOWN = 0, AVK_MEDIA_IMAGE, AVK_MEDIA_VIDEO,
-       AVK_MEDIA_AUDIO };
+enum {
+    AVK_MEDIA_UNKNOWN = 0,
+    AVK_MEDIA_IMAGE,
+    AVK_MEDIA_VIDEO,
+    AVK_MEDIA_AUDIO
+};
 
 typedef struct avk_media_info {
     int kind;          /* AVK_MEDIA_* */
     int width, height; /* of the first video stream; 0 when none */
     double duration;   /* seconds; 0 for stills or when unknown */
-    char format[32];   /* container/demuxer name, e.g. "mov,mp4,...", "png_pipe" */
-    char vcodec[32];   /* "" when no video stream */
-    char acodec[32];   /* "" when no audio stream */
+    char
+        format[32]; /* container/demuxer name, e.g. "mov,mp4,...", "png_pipe" */
+    char vcodec[32]; /* "" when no video stream */
+    char acodec[32]; /* "" when no audio stream */
 } avk_media_info;
 
 /* Inspect a media file (reads headers and a little data).  Fails with

@@ -19,9 +19,10 @@
 
 #include "buf.h"
 #include "fsutil.h"
+#include "hash.h"
 
-#define MAX_DEPTH 8
-#define MAX_FILES 100000
+#define MAX_DEPTH   8
+#define MAX_FILES   100000
 #define MAX_SIDECAR 65536
 
 struct word {
@@ -33,7 +34,8 @@ struct entry {
     char *path;
     struct word *words;
     size_t nwords, capwords;
-    int used, bad;
+    long long size, mtime; /* as scanned, for the fingerprint */
+    int used, bad, video;
 };
 
 struct avk_medialib {
@@ -41,13 +43,15 @@ struct avk_medialib {
     size_t n, cap;
     avk_medialib_warn_fn warn;
     void *warn_ctx;
+    int videos; /* offer video clips too */
 };
 
 static const char *const stopwords[] = {
-    "a", "an", "the", "of", "and", "or", "for", "to", "in", "on", "at", "by",
-    "with", "your", "you", "my", "our", "how", "why", "what", "is", "are",
-    "be", "it", "this", "that", "from", "img", "image", "photo", "pic", "dsc",
-    "picture", "copy", "final", "edit", "tag", "tags", NULL};
+    "a",       "an",   "the",   "of",   "and",   "or",    "for", "to",
+    "in",      "on",   "at",    "by",   "with",  "your",  "you", "my",
+    "our",     "how",  "why",   "what", "is",    "are",   "be",  "it",
+    "this",    "that", "from",  "img",  "image", "photo", "pic", "dsc",
+    "picture", "copy", "final", "edit", "tag",   "tags",  NULL};
 
 static int is_stop(const char *w)
 {
@@ -90,7 +94,10 @@ static int each_word(const char *s, size_t len,
                 digits = 0;
         if (n < 2 || digits || is_stop(w))
             continue;
-        if (n > 3 && w[n - 1] == 's' && w[n - 2] != 's')
+        if (n > 4 && strcmp(w + n - 3, "ies") == 0) /* cities -> city */
+            strcpy(w + n - 3, "y");
+        else if (n > 3 && w[n - 1] == 's' && w[n - 2] != 's' &&
+                 w[n - 2] != 'u' && w[n - 2] != 'i') /* not glass, bus, iris */
             w[n - 1] = '\0';
         if ((rc = fn(ctx, w)))
             return rc;
@@ -130,10 +137,12 @@ static int add_word(void *vctx, const char *w)
     return 0;
 }
 
-static int has_image_ext(const char *name)
+/* 1 for a still's extension, 2 for a clip's, 0 for anything else. */
+static int media_ext(const char *name)
 {
     static const char *const ext[] = {"png", "jpg", "jpeg", "webp", "bmp",
                                       "gif", "tif", "tiff", NULL};
+    static const char *const vext[] = {"mp4", "mov", "webm", NULL};
     const char *dot = strrchr(name, '.');
     size_t i;
 
@@ -142,6 +151,9 @@ static int has_image_ext(const char *name)
     for (i = 0; ext[i]; i++)
         if (strcasecmp(dot + 1, ext[i]) == 0)
             return 1;
+    for (i = 0; vext[i]; i++)
+        if (strcasecmp(dot + 1, vext[i]) == 0)
+            return 2;
     return 0;
 }
 
@@ -161,8 +173,8 @@ static int read_sidecar(struct entry *e, const char *path)
     static const char *const suffix[] = {".tags", ".txt"};
     avk_buf name, data;
     const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
-    size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - path)
-                                                 : strlen(path);
+    size_t stem =
+        dot && (!slash || dot > slash) ? (size_t)(dot - path) : strlen(path);
     int i, rc = 0;
     struct addctx c;
 
@@ -192,7 +204,8 @@ static int read_sidecar(struct entry *e, const char *path)
     return rc;
 }
 
-static int add_file(avk_medialib *lib, const char *root, const char *path)
+static int add_file(avk_medialib *lib, const char *root, const char *path,
+                    const struct stat *st, int video)
 {
     struct entry *e;
     struct addctx c;
@@ -214,6 +227,9 @@ static int add_file(avk_medialib *lib, const char *root, const char *path)
     memset(e, 0, sizeof *e);
     if (!(e->path = strdup(path)))
         return AVK_EX_OSERR;
+    e->video = video;
+    e->size = (long long)st->st_size;
+    e->mtime = (long long)st->st_mtime;
     lib->n++;
     base = base ? base + 1 : path;
     dot = strrchr(base, '.');
@@ -222,8 +238,8 @@ static int add_file(avk_medialib *lib, const char *root, const char *path)
     if ((rc = each_word(rel, (size_t)(base - rel), add_word, &c)))
         return rc;
     c.weight = 2; /* the file name without its extension */
-    if ((rc = each_word(base, dot ? (size_t)(dot - base) : strlen(base), add_word,
-                        &c)))
+    if ((rc = each_word(base, dot ? (size_t)(dot - base) : strlen(base),
+                        add_word, &c)))
         return rc;
     return read_sidecar(e, path);
 }
@@ -251,8 +267,8 @@ static int scan(avk_medialib *lib, const char *root, const char *dir, int depth)
             else if ((S_ISREG(st.st_mode) ||
                       (S_ISLNK(st.st_mode) && stat(p, &st) == 0 &&
                        S_ISREG(st.st_mode))) &&
-                     has_image_ext(de->d_name))
-                rc = add_file(lib, root, p);
+                     media_ext(de->d_name))
+                rc = add_file(lib, root, p, &st, media_ext(de->d_name) == 2);
         }
         free(p);
     }
@@ -262,7 +278,8 @@ static int scan(avk_medialib *lib, const char *root, const char *dir, int depth)
 
 static int by_path(const void *a, const void *b)
 {
-    return strcmp(((const struct entry *)a)->path, ((const struct entry *)b)->path);
+    return strcmp(((const struct entry *)a)->path,
+                  ((const struct entry *)b)->path);
 }
 
 avk_medialib *avk_medialib_open(const char *dir, avk_err *err)
@@ -311,7 +328,8 @@ void avk_medialib_free(avk_medialib *lib)
     free(lib);
 }
 
-void avk_medialib_set_warn(avk_medialib *lib, avk_medialib_warn_fn fn, void *ctx)
+void avk_medialib_set_warn(avk_medialib *lib, avk_medialib_warn_fn fn,
+                           void *ctx)
 {
     lib->warn = fn;
     lib->warn_ctx = ctx;
@@ -320,6 +338,11 @@ void avk_medialib_set_warn(avk_medialib *lib, avk_medialib_warn_fn fn, void *ctx
 size_t avk_medialib_count(const avk_medialib *lib)
 {
     return lib->n;
+}
+
+void avk_medialib_set_videos(avk_medialib *lib, int on)
+{
+    lib->videos = on ? 1 : 0;
 }
 
 void avk_medialib_reset(avk_medialib *lib)
@@ -365,7 +388,8 @@ static double score_entry(const struct entry *e, const struct query *q)
     for (i = 0; i < q->n; i++) {
         int best = 0;
         for (j = 0; j < e->nwords; j++)
-            if (e->words[j].weight > best && strcmp(e->words[j].w, q->w[i]) == 0)
+            if (e->words[j].weight > best &&
+                strcmp(e->words[j].w, q->w[i]) == 0)
                 best = e->words[j].weight;
         s += best;
     }
@@ -385,10 +409,28 @@ static void warnf(avk_medialib *lib, const char *msg)
         lib->warn(lib->warn_ctx, msg);
 }
 
+/* Check the chosen entry; 0 when usable (img or info filled). */
+static int try_entry(const struct entry *e, avk_image *img,
+                     avk_media_info *info, avk_err *e2)
+{
+    if (avk_media_probe(e->path, info, e2) != 0)
+        return e2->code;
+    if (e->video) {
+        if (info->kind != AVK_MEDIA_VIDEO || info->duration <= 0)
+            return avk_fail(e2, AVK_EX_DATAERR, "not a video clip");
+        return 0;
+    }
+    if (info->kind != AVK_MEDIA_IMAGE)
+        return avk_fail(e2, AVK_EX_DATAERR, "not a still image");
+    return avk_image_load(e->path, img, e2);
+}
+
 int avk_medialib_pick(avk_medialib *lib, const char *const *keywords,
                       size_t nkeywords, uint64_t seed, const char **path,
-                      double *score, avk_image *img, avk_err *err)
+                      double *score, avk_image *img, avk_media_info *info,
+                      avk_err *err)
 {
+    avk_media_info mi;
     struct query q = {NULL, 0, 0};
     size_t i;
     int rc = 0, pass;
@@ -407,13 +449,13 @@ int avk_medialib_pick(avk_medialib *lib, const char *const *keywords,
             double best = 0;
             uint64_t bestkey = 0;
             struct entry *be = NULL;
-            avk_media_info mi;
             avk_err e2;
             for (i = 0; i < lib->n; i++) {
                 struct entry *e = &lib->e[i];
                 double s;
                 uint64_t key;
-                if (e->bad || (pass == 0 && e->used))
+                if (e->bad || (pass == 0 && e->used) ||
+                    (e->video && !lib->videos))
                     continue;
                 s = score_entry(e, &q);
                 key = mix(seed ^ mix((uint64_t)i + 1));
@@ -426,12 +468,12 @@ int avk_medialib_pick(avk_medialib *lib, const char *const *keywords,
             if (!be)
                 break;
             avk_err_clear(&e2);
-            if (avk_media_probe(be->path, &mi, &e2) == 0 &&
-                mi.kind == AVK_MEDIA_IMAGE &&
-                avk_image_load(be->path, img, &e2) == 0) {
+            if (try_entry(be, img, &mi, &e2) == 0) {
                 be->used = 1;
                 *path = be->path;
                 *score = best;
+                if (info)
+                    *info = mi;
                 break;
             }
             if (e2.code == AVK_EX_OSERR) {
@@ -442,8 +484,7 @@ int avk_medialib_pick(avk_medialib *lib, const char *const *keywords,
             {
                 char msg[1200];
                 snprintf(msg, sizeof msg, "skipping '%s': %s", be->path,
-                         mi.kind != AVK_MEDIA_IMAGE && mi.kind != AVK_MEDIA_UNKNOWN
-                             ? "not a still image" : e2.msg);
+                         e2.msg);
                 warnf(lib, msg);
             }
         }
@@ -455,4 +496,32 @@ done:
         free(q.w[i]);
     free(q.w);
     return rc;
+}
+
+int avk_medialib_fingerprint(const avk_medialib *lib, char hex[65])
+{
+    avk_sha256 *h = avk_sha256_new();
+    char num[64];
+    size_t i, j;
+
+    if (!h)
+        return AVK_EX_OSERR;
+    for (i = 0; i < lib->n; i++) {
+        const struct entry *e = &lib->e[i];
+        int n = snprintf(num, sizeof num, "\n%lld %lld %d", e->size, e->mtime,
+                         e->video && lib->videos);
+        if (avk_sha256_update(h, e->path, strlen(e->path) + 1) ||
+            avk_sha256_update(h, num, (size_t)n))
+            goto fail;
+        for (j = 0; j < e->nwords; j++) {
+            n = snprintf(num, sizeof num, " %d:", e->words[j].weight);
+            if (avk_sha256_update(h, num, (size_t)n) ||
+                avk_sha256_update(h, e->words[j].w, strlen(e->words[j].w)))
+                goto fail;
+        }
+    }
+    return avk_sha256_final(h, hex) ? AVK_EX_OSERR : 0;
+fail:
+    avk_sha256_free(h);
+    return AVK_EX_OSERR;
 }

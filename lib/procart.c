@@ -44,16 +44,16 @@ static const char *const styles[] = {"soft", "geometric", "minimal"};
 static const struct {
     const char *word, *palette;
 } hints[] = {
-    {"ocean", "ocean"},   {"sea", "ocean"},       {"water", "ocean"},
-    {"travel", "ocean"},  {"beach", "ocean"},     {"forest", "forest"},
-    {"nature", "forest"}, {"plant", "forest"},    {"garden", "mint"},
-    {"health", "mint"},   {"sleep", "midnight"},  {"space", "midnight"},
+    {"ocean", "ocean"},    {"sea", "ocean"},      {"water", "ocean"},
+    {"travel", "ocean"},   {"beach", "ocean"},    {"forest", "forest"},
+    {"nature", "forest"},  {"plant", "forest"},   {"garden", "mint"},
+    {"health", "mint"},    {"sleep", "midnight"}, {"space", "midnight"},
     {"night", "midnight"}, {"ai", "neon"},        {"tech", "neon"},
-    {"code", "neon"},     {"game", "neon"},       {"food", "citrus"},
-    {"cook", "citrus"},   {"summer", "citrus"},   {"love", "berry"},
-    {"beauty", "berry"},  {"fashion", "berry"},   {"money", "earth"},
-    {"history", "earth"}, {"coffee", "earth"},    {"design", "pastel"},
-    {"baby", "pastel"},   {"study", "sand"},      {"book", "sand"},
+    {"code", "neon"},      {"game", "neon"},      {"food", "citrus"},
+    {"cook", "citrus"},    {"summer", "citrus"},  {"love", "berry"},
+    {"beauty", "berry"},   {"fashion", "berry"},  {"money", "earth"},
+    {"history", "earth"},  {"coffee", "earth"},   {"design", "pastel"},
+    {"baby", "pastel"},    {"study", "sand"},     {"book", "sand"},
 };
 
 const char *avk_procart_palette_name(size_t i)
@@ -188,7 +188,8 @@ static void gradient(struct canvas *c, int kind, double angle, double cx,
                 t = 1;
             /* ease for a softer middle */
             t = t * t * (3 - 2 * t);
-            v = t < 0.5 ? lerp(a, b, (float)(t * 2)) : lerp(b, d, (float)(t * 2 - 1));
+            v = t < 0.5 ? lerp(a, b, (float)(t * 2))
+                        : lerp(b, d, (float)(t * 2 - 1));
             c->p[3 * ((size_t)y * c->w + x) + 0] = v.r;
             c->p[3 * ((size_t)y * c->w + x) + 1] = v.g;
             c->p[3 * ((size_t)y * c->w + x) + 2] = v.b;
@@ -274,7 +275,8 @@ static void dots(struct canvas *c, double cell, double fx, double fy,
 
     for (j = 0; j * cell < c->h * 0.66; j++)
         for (i = 0; i * cell < c->w + cell; i++) {
-            double cx = i * cell + (j & 1 ? cell / 2 : 0), cy = j * cell + cell / 2;
+            double cx = i * cell + (j & 1 ? cell / 2 : 0),
+                   cy = j * cell + cell / 2;
             double d = hypot(cx - fx * c->w, cy - fy * c->h) / diag;
             double r = cell * 0.32 * (1 - smooth(0.0f, 0.6f, (float)d));
             if (r > 0.6)
@@ -303,8 +305,8 @@ static void round_rect(struct canvas *c, double x0, double y0, double x1,
         for (x = ix0; x < ix1; x++) {
             double qx = fabs(x + 0.5 - cx) - hx, qy = fabs(y + 0.5 - cy) - hy;
             double ox = qx > 0 ? qx : 0, oy = qy > 0 ? qy : 0;
-            double d = hypot(ox, oy) + (qx > qy ? (qx < 0 ? qx : 0)
-                                                : (qy < 0 ? qy : 0)) - rad;
+            double d = hypot(ox, oy) +
+                       (qx > qy ? (qx < 0 ? qx : 0) : (qy < 0 ? qy : 0)) - rad;
             double cov = 0.5 - d;
             if (cov > 0)
                 put(c, x, y, v, alpha * (float)(cov > 1 ? 1 : cov));
@@ -328,7 +330,8 @@ static void finish(const struct canvas *c, uint64_t seed, double grain,
         uint8_t *row = out->px + (size_t)y * out->stride;
         for (x = 0; x < c->w; x++) {
             const float *p = c->p + 3 * ((size_t)y * c->w + x);
-            uint64_t h = mix64(seed ^ ((uint64_t)(unsigned)y << 32 | (unsigned)x));
+            uint64_t h =
+                mix64(seed ^ ((uint64_t)(unsigned)y << 32 | (unsigned)x));
             double fx = (double)x / c->w - 0.5, vy = fy - 0.45;
             float vig = (float)(1 - 0.35 * (fx * fx + vy * vy));
             double g = ((double)(h & 0xffff) / 65535.0 - 0.5) * grain;
@@ -345,8 +348,8 @@ static void finish(const struct canvas *c, uint64_t seed, double grain,
     }
 }
 
-static const struct palette *pick_palette(const avk_procart_opts *o, avk_err *err,
-                                          int *rc)
+static const struct palette *pick_palette(const avk_procart_opts *o,
+                                          avk_err *err, int *rc)
 {
     size_t i;
     char low[256];
@@ -363,15 +366,16 @@ static const struct palette *pick_palette(const avk_procart_opts *o, avk_err *er
     /* A word of the topic may suggest a family; else hash topic and seed. */
     for (i = 0; o->topic && o->topic[i] && n + 2 < sizeof low; i++)
         low[n++] = isalnum((unsigned char)o->topic[i])
-                       ? (char)tolower((unsigned char)o->topic[i]) : ' ';
+                       ? (char)tolower((unsigned char)o->topic[i])
+                       : ' ';
     low[n] = '\0';
     for (i = 0; i < sizeof hints / sizeof hints[0]; i++) {
         const char *p = low;
         size_t wl = strlen(hints[i].word);
         while ((p = strstr(p, hints[i].word)) != NULL) {
-            if ((p == low || p[-1] == ' ') && (p[wl] == ' ' || p[wl] == '\0' ||
-                                               (p[wl] == 's' && (p[wl + 1] == ' ' ||
-                                                                 p[wl + 1] == '\0')))) {
+            if ((p == low || p[-1] == ' ') &&
+                (p[wl] == ' ' || p[wl] == '\0' ||
+                 (p[wl] == 's' && (p[wl + 1] == ' ' || p[wl + 1] == '\0')))) {
                 size_t j;
                 for (j = 0; j < NPAL; j++)
                     if (strcmp(palettes[j].name, hints[i].palette) == 0 &&
@@ -398,6 +402,33 @@ static int pick_style(const avk_procart_opts *o, uint64_t *rng, avk_err *err)
     return (int)(next64(rng) % 7) < 3 ? 0 : (int)(next64(rng) % 7) < 6 ? 1 : 2;
 }
 
+/* The title cut to about TITLE_MAX code points, at a space when one is
+ * near, with an ellipsis; newly allocated, NULL when out of memory. */
+#define TITLE_MAX 90
+static char *short_title(const char *t)
+{
+    size_t i = 0, n = 0, cut = 0, lastsp = 0;
+    char *s;
+
+    while (t[i] && n < TITLE_MAX) {
+        if (t[i] == ' ' && n > TITLE_MAX * 6 / 10)
+            lastsp = i;
+        i++;
+        while ((t[i] & 0xC0) == 0x80) /* stay on code point starts */
+            i++;
+        n++;
+    }
+    if (!t[i])
+        return strdup(t);
+    cut = lastsp ? lastsp : i;
+    s = malloc(cut + 4);
+    if (!s)
+        return NULL;
+    memcpy(s, t, cut);
+    memcpy(s + cut, "\xe2\x80\xa6", 4); /* U+2026 and the NUL */
+    return s;
+}
+
 /* The title: its layout, and its card drawn into the canvas (so the card
  * shares the grain and dither).  *lp is NULL when there is no title. */
 static int title_card(const avk_procart_opts *o, avk_fonts *fonts,
@@ -412,6 +443,7 @@ static int title_card(const avk_procart_opts *o, avk_fonts *fonts,
     double cx = cv->w / 2.0, cy = cv->h * (cv->h > cv->w ? 0.36 : 0.40);
     double x0, y0, x1, y1, bw, bx;
     struct rgb card;
+    char *text;
 
     avk_text_style_init(&st);
     st.size_px = size;
@@ -423,11 +455,25 @@ static int title_card(const avk_procart_opts *o, avk_fonts *fonts,
     st.outline_px = pal->light ? 0 : size * 0.045;
     st.outline_color = (pal->c[0] << 8) | 0xb0u;
     st.shadow_color = pal->light ? 0x00000000u : 0x00000060u;
-    st.shadow_dx = size * 0.03;
-    st.shadow_dy = size * 0.06;
-    l = avk_text_layout_new(fonts, o->title, &st, err);
-    if (!l)
-        return err ? err->code : AVK_EX_OSERR;
+    st.shadow_dx = size * 0.02;
+    st.shadow_dy = size * 0.05;
+    st.shadow_blur = size * 0.08;
+    if (!(text = short_title(o->title)))
+        return avk_fail(err, AVK_EX_OSERR, "out of memory");
+    /* Long titles get a smaller size, down to 60 %, to stay within 4 lines. */
+    for (;;) {
+        l = avk_text_layout_new(fonts, text, &st, err);
+        if (!l) {
+            free(text);
+            return err ? err->code : AVK_EX_OSERR;
+        }
+        if (avk_text_layout_lines(l) <= 4 || st.size_px < size * 0.65)
+            break;
+        avk_text_layout_free(l);
+        st.size_px *= 0.85;
+        st.outline_px *= 0.85;
+    }
+    size = st.size_px;
     if (avk_text_layout_lines(l) > 1) {
         /* Balance the lines: the narrowest width that needs no more lines. */
         double lo = st.max_width * 0.4, hi = st.max_width;
@@ -435,7 +481,7 @@ static int title_card(const avk_procart_opts *o, avk_fonts *fonts,
         for (k = 0; k < 7; k++) {
             avk_text_layout *t;
             st.max_width = (lo + hi) / 2;
-            t = avk_text_layout_new(fonts, o->title, &st, err);
+            t = avk_text_layout_new(fonts, text, &st, err);
             if (!t)
                 break;
             if (avk_text_layout_lines(t) > lines)
@@ -446,10 +492,13 @@ static int title_card(const avk_procart_opts *o, avk_fonts *fonts,
         }
         st.max_width = hi;
         avk_text_layout_free(l);
-        l = avk_text_layout_new(fonts, o->title, &st, err);
-        if (!l)
+        l = avk_text_layout_new(fonts, text, &st, err);
+        if (!l) {
+            free(text);
             return err ? err->code : AVK_EX_OSERR;
+        }
     }
+    free(text);
     tw = avk_text_layout_width(l);
     th = avk_text_layout_height(l);
     pad = size * 0.55;
@@ -461,7 +510,8 @@ static int title_card(const avk_procart_opts *o, avk_fonts *fonts,
     /* soft offset shadow, the card, and an accent bar over its top edge */
     round_rect(cv, x0 + size * 0.08, y0 + size * 0.16, x1 + size * 0.08,
                y1 + size * 0.16, size * 0.35, col(0x000000), 0.20f);
-    round_rect(cv, x0, y0, x1, y1, size * 0.35, card, pal->light ? 0.84f : 0.62f);
+    round_rect(cv, x0, y0, x1, y1, size * 0.35, card,
+               pal->light ? 0.84f : 0.62f);
     bw = (x1 - x0) * rrange(rng, 0.16, 0.26);
     bx = cx - bw / 2;
     round_rect(cv, bx, y0 - size * 0.09, bx + bw, y0 + size * 0.09, size * 0.09,
@@ -525,11 +575,11 @@ int avk_procart_render(const avk_procart_opts *o, avk_image *out, avk_err *err)
 
     if (next64(&rng) % 3 == 0)
         gradient(&cv, 1, 0, rrange(&rng, 0.2, 0.8), rrange(&rng, 0.1, 0.4),
-                 pal->light ? c2 : c1, pal->light ? c0 : c0,
+                 pal->light ? c2 : c1, c0,
                  pal->light ? c1 : lerp(c0, col(0), 0.4f));
     else
-        gradient(&cv, 0, rrange(&rng, 0.9, 2.2), 0, 0, pal->light ? c2 : c1,
-                 pal->light ? c0 : c0, pal->light ? c1 : lerp(c0, col(0), 0.3f));
+        gradient(&cv, 0, rrange(&rng, 0.9, 2.2), 0, 0, pal->light ? c2 : c1, c0,
+                 pal->light ? c1 : lerp(c0, col(0), 0.3f));
 
     /* Soft blobs, mostly in the upper two thirds. */
     nblobs = style == 2 ? 2 : 3 + (int)(next64(&rng) % 3);
@@ -547,8 +597,10 @@ int avk_procart_render(const avk_procart_opts *o, avk_image *out, avk_err *err)
         float a = style == 1 ? 1.0f : 0.6f;
         struct rgb lc = pal->light ? col(pal->c[0]) : col(0xffffff);
         if (motif == 0) { /* concentric rings */
-            double cx = rrange(&rng, 0.15, 0.85) * W, cy = rrange(&rng, 0.08, 0.5) * H;
-            double r0 = m * rrange(&rng, 0.08, 0.14), step = m * rrange(&rng, 0.045, 0.08);
+            double cx = rrange(&rng, 0.15, 0.85) * W,
+                   cy = rrange(&rng, 0.08, 0.5) * H;
+            double r0 = m * rrange(&rng, 0.08, 0.14),
+                   step = m * rrange(&rng, 0.045, 0.08);
             for (i = 0; i < 9; i++)
                 disc(&cv, cx, cy, r0 + i * step, m * 0.004, lc,
                      a * (0.22f - 0.02f * (float)i));
@@ -557,13 +609,15 @@ int avk_procart_render(const avk_procart_opts *o, avk_image *out, avk_err *err)
                     m * 0.012, lc, a * 0.09f, 0.1);
         } else if (motif == 2) { /* halftone dots */
             dots(&cv, m * rrange(&rng, 0.045, 0.07), rrange(&rng, 0, 1),
-                 rrange(&rng, 0, 0.3), lc, a * 0.22f);
+                 rrange(&rng, 0, 0.3), lc, a * 0.15f);
         } else { /* a large disc with two small companions */
-            double cx = rrange(&rng, 0.2, 0.8) * W, cy = rrange(&rng, 0.1, 0.45) * H;
+            double cx = rrange(&rng, 0.2, 0.8) * W,
+                   cy = rrange(&rng, 0.1, 0.45) * H;
             double r = m * rrange(&rng, 0.18, 0.3);
             disc(&cv, cx, cy, r, 0, acc, a * 0.55f);
             disc(&cv, cx + r * 1.3, cy - r * 0.6, r * 0.18, 0, c3, a * 0.7f);
-            disc(&cv, cx - r * 1.1, cy + r * 0.9, r * 0.1, m * 0.005, lc, a * 0.6f);
+            disc(&cv, cx - r * 1.1, cy + r * 0.9, r * 0.1, m * 0.005, lc,
+                 a * 0.6f);
         }
     } else if (style == 2) {
         /* minimal: one thin ring */
@@ -579,9 +633,10 @@ int avk_procart_render(const avk_procart_opts *o, avk_image *out, avk_err *err)
         if ((rc = title_card(o, fonts, pal, &cv, &rng, &title, &tx, &ty, err)))
             goto fail;
     }
-    finish(&cv, base ^ (uint64_t)o->scene, 0.035, pal->light ? 0.5 : 0.6,
+    finish(&cv, base ^ (uint64_t)o->scene, 0.035, pal->light ? 0.45 : 0.5,
            pal->light ? lerp(col(pal->c[0]), col(pal->c[4]), 0.35f)
-                      : lerp(col(pal->c[0]), col(0), 0.45f), out);
+                      : lerp(col(pal->c[0]), col(0), 0.45f),
+           out);
     if (title && (rc = avk_text_draw(out, title, tx, ty, NULL, 0))) {
         avk_fail(err, rc, "out of memory");
         goto fail;

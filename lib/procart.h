@@ -22,15 +22,16 @@
 #include "text.h"
 
 typedef struct avk_procart_opts {
-    int width, height;   /* output size, 1..AVK_IMAGE_MAX_DIM */
+    int width, height; /* output size, 1..AVK_IMAGE_MAX_DIM */
     uint64_t seed;
-    const char *topic;   /* the video's topic: palette family; may be NULL */
-    int scene;           /* scene index: composition within the family */
-    const char *title;   /* text of the title card; NULL or "" for none */
-    const char *palette; /* NULL/"auto" or a name from avk_procart_palette_name */
-    const char *style;   /* NULL/"auto", "soft", "geometric" or "minimal" */
-    const char *lang;    /* language hint for the title's fonts; may be NULL */
-    avk_fonts *fonts;    /* borrowed font cache; NULL: a private one per call */
+    const char *topic; /* the video's topic: palette family; may be NULL */
+    int scene;         /* scene index: composition within the family */
+    const char *title; /* text of the title card; NULL or "" for none */
+    const char
+        *palette;      /* NULL/"auto" or a name from avk_procart_palette_name */
+    const char *style; /* NULL/"auto", "soft", "geometric" or "minimal" */
+    const char *lang;  /* language hint for the title's fonts; may be NULL */
+    avk_fonts *fonts;  /* borrowed font cache; NULL: a private one per call */
 } avk_procart_opts;
 
 /* Defaults: 1080x1920, seed 0, scene 0, automatic palette and style. */

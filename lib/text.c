@@ -50,7 +50,7 @@ struct face {
     long cur_size; /* 26.6 size last set on ft; 0 unknown */
 };
 
-struct cpmap { /* open addressing: code point -> face index */
+struct cpmap {      /* open addressing: code point -> face index */
     uint32_t *keys; /* key+1; 0 is empty */
     int *vals;
     size_t cap, n;
@@ -65,7 +65,7 @@ struct fontset {
 struct gkey {
     int face;
     uint32_t gid;
-    long size, stroke; /* 26.6 */
+    long size, stroke, blur; /* 26.6 */
 };
 
 struct gent {
@@ -98,7 +98,7 @@ struct avk_text_layout {
     avk_fonts *fonts;
     struct lglyph *g;
     size_t ng;
-    long size26, stroke26;
+    long size26, stroke26, blur26;
     double width, height, lh;
     int lines, missing;
     uint32_t color, outline_color, shadow_color;
@@ -210,7 +210,8 @@ avk_fonts *avk_fonts_new(avk_err *err)
     f->fc = FcInitLoadConfigAndFonts();
     if (!f->fc) {
         free(f);
-        avk_fail(err, AVK_EX_CONFIG, "cannot load the fontconfig configuration");
+        avk_fail(err, AVK_EX_CONFIG,
+                 "cannot load the fontconfig configuration");
         return NULL;
     }
     if (FT_Init_FreeType(&f->ft)) {
@@ -327,7 +328,8 @@ static int fc_pick(avk_fonts *f, const char *family, int bold, const char *lang,
     if (!pat)
         return -1;
     FcPatternAddString(pat, FC_FAMILY, (const FcChar8 *)family);
-    FcPatternAddInteger(pat, FC_WEIGHT, bold ? FC_WEIGHT_BOLD : FC_WEIGHT_REGULAR);
+    FcPatternAddInteger(pat, FC_WEIGHT,
+                        bold ? FC_WEIGHT_BOLD : FC_WEIGHT_REGULAR);
     if (lang && *lang)
         FcPatternAddString(pat, FC_LANG, (const FcChar8 *)lang);
     if (color)
@@ -372,7 +374,8 @@ static int fc_search(avk_fonts *f, const struct fontset *s, uint32_t cp)
     if (!pat || !cs)
         goto done;
     FcPatternAddString(pat, FC_FAMILY, (const FcChar8 *)s->family);
-    FcPatternAddInteger(pat, FC_WEIGHT, s->bold ? FC_WEIGHT_BOLD : FC_WEIGHT_REGULAR);
+    FcPatternAddInteger(pat, FC_WEIGHT,
+                        s->bold ? FC_WEIGHT_BOLD : FC_WEIGHT_REGULAR);
     FcCharSetAddChar(cs, cp);
     FcPatternAddCharSet(pat, FC_CHARSET, cs);
     FcConfigSubstitute(f->fc, pat, FcMatchPattern);
@@ -382,10 +385,12 @@ static int fc_search(avk_fonts *f, const struct fontset *s, uint32_t cp)
         FcCharSet *fcs = NULL;
         FcChar8 *file = NULL;
         int index = 0;
-        if (FcPatternGetCharSet(fs->fonts[i], FC_CHARSET, 0, &fcs) != FcResultMatch ||
+        if (FcPatternGetCharSet(fs->fonts[i], FC_CHARSET, 0, &fcs) !=
+                FcResultMatch ||
             !FcCharSetHasChar(fcs, cp))
             continue;
-        if (FcPatternGetString(fs->fonts[i], FC_FILE, 0, &file) != FcResultMatch)
+        if (FcPatternGetString(fs->fonts[i], FC_FILE, 0, &file) !=
+            FcResultMatch)
             continue;
         FcPatternGetInteger(fs->fonts[i], FC_INDEX, 0, &index);
         face = face_get(f, (const char *)file, index, 0);
@@ -442,8 +447,8 @@ static int fontset_get(avk_fonts *f, const char *family, int bold,
 
 static int is_space(uint32_t c)
 {
-    return c == ' ' || c == 0x3000 || c == 0x1680 || (c >= 0x2000 && c <= 0x200B &&
-           c != 0x2007) || c == 0x205F;
+    return c == ' ' || c == 0x3000 || c == 0x1680 ||
+           (c >= 0x2000 && c <= 0x200B && c != 0x2007) || c == 0x205F;
 }
 
 static int is_cjk(uint32_t c)
@@ -456,13 +461,12 @@ static int is_cjk(uint32_t c)
 /* CJK punctuation that must not start a line (kinsoku) or end one. */
 static int no_line_start(uint32_t c)
 {
-    static const uint32_t t[] = {0x3001, 0x3002, 0xFF0C, 0xFF0E, 0x300D, 0x300F,
-                                 0xFF09, 0x3011, 0xFF01, 0xFF1F, 0x30FC, 0xFF1A,
-                                 0xFF1B, 0x3063, 0x30C3, 0x3083, 0x3085, 0x3087,
-                                 0x30E3, 0x30E5, 0x30E7, 0x3041, 0x3043, 0x3045,
-                                 0x3047, 0x3049, 0x30A1, 0x30A3, 0x30A5, 0x30A7,
-                                 0x30A9, 0x2019, 0x201D, 0x00BB, ')', ']', '}',
-                                 '.', ',', '!', '?', ':', ';', '%'};
+    static const uint32_t t[] = {
+        0x3001, 0x3002, 0xFF0C, 0xFF0E, 0x300D, 0x300F, 0xFF09, 0x3011, 0xFF01,
+        0xFF1F, 0x30FC, 0xFF1A, 0xFF1B, 0x3063, 0x30C3, 0x3083, 0x3085, 0x3087,
+        0x30E3, 0x30E5, 0x30E7, 0x3041, 0x3043, 0x3045, 0x3047, 0x3049, 0x30A1,
+        0x30A3, 0x30A5, 0x30A7, 0x30A9, 0x2019, 0x201D, 0x00BB, ')',    ']',
+        '}',    '.',    ',',    '!',    '?',    ':',    ';',    '%'};
     size_t i;
 
     for (i = 0; i < sizeof t / sizeof t[0]; i++)
@@ -497,14 +501,13 @@ static int is_continuation(uint32_t c)
  * the supplementary emoji blocks). */
 static int emoji_default(uint32_t c)
 {
-    static const uint32_t t[] = {0x231A, 0x231B, 0x23E9, 0x23EA, 0x23EB, 0x23EC,
-                                 0x23F0, 0x23F3, 0x25FD, 0x25FE, 0x2614, 0x2615,
-                                 0x267F, 0x2693, 0x26A1, 0x26AA, 0x26AB, 0x26BD,
-                                 0x26BE, 0x26C4, 0x26C5, 0x26CE, 0x26D4, 0x26EA,
-                                 0x26F2, 0x26F3, 0x26F5, 0x26FA, 0x26FD, 0x2705,
-                                 0x270A, 0x270B, 0x2728, 0x274C, 0x274E, 0x2753,
-                                 0x2754, 0x2755, 0x2757, 0x2795, 0x2796, 0x2797,
-                                 0x27B0, 0x27BF, 0x2B1B, 0x2B1C, 0x2B50, 0x2B55};
+    static const uint32_t t[] = {
+        0x231A, 0x231B, 0x23E9, 0x23EA, 0x23EB, 0x23EC, 0x23F0, 0x23F3,
+        0x25FD, 0x25FE, 0x2614, 0x2615, 0x267F, 0x2693, 0x26A1, 0x26AA,
+        0x26AB, 0x26BD, 0x26BE, 0x26C4, 0x26C5, 0x26CE, 0x26D4, 0x26EA,
+        0x26F2, 0x26F3, 0x26F5, 0x26FA, 0x26FD, 0x2705, 0x270A, 0x270B,
+        0x2728, 0x274C, 0x274E, 0x2753, 0x2754, 0x2755, 0x2757, 0x2795,
+        0x2796, 0x2797, 0x27B0, 0x27BF, 0x2B1B, 0x2B1C, 0x2B50, 0x2B55};
     size_t i;
 
     if ((c >= 0x1F000 && c <= 0x1FAFF && !(c >= 0x1F3FB && c <= 0x1F3FF)) ||
@@ -632,7 +635,8 @@ static void set_scale(struct work *w, int face)
     hb_font_set_scale(w->f->faces[face].hb, (int)w->size26, (int)w->size26);
 }
 
-static int shape_run(struct work *w, const uint32_t *cp, size_t n, struct run *r)
+static int shape_run(struct work *w, const uint32_t *cp, size_t n,
+                     struct run *r)
 {
     unsigned len, k;
     hb_glyph_info_t *gi;
@@ -645,7 +649,8 @@ static int shape_run(struct work *w, const uint32_t *cp, size_t n, struct run *r
                                                    : HB_DIRECTION_LTR);
     hb_buffer_set_script(w->buf, w->scripts[r->start]);
     if (w->st->lang && *w->st->lang)
-        hb_buffer_set_language(w->buf, hb_language_from_string(w->st->lang, -1));
+        hb_buffer_set_language(w->buf,
+                               hb_language_from_string(w->st->lang, -1));
     hb_buffer_guess_segment_properties(w->buf);
     set_scale(w, r->face);
     hb_shape(w->f->faces[r->face].hb, w->buf, NULL, 0);
@@ -686,8 +691,8 @@ static int can_break_after(const struct work *w, const uint32_t *cp, size_t n,
     if ((is_cjk(a) || is_cjk(b)) && !is_space(b) && !no_line_start(b) &&
         !no_line_end(a))
         return 1;
-    if ((a == '-' || a == 0x2014 || a == '/') && i > 0 && !is_space(cp[i - 1]) &&
-        !is_space(b) && b > '9')
+    if ((a == '-' || a == 0x2014 || a == '/') && i > 0 &&
+        !is_space(cp[i - 1]) && !is_space(b) && b > '9')
         return 1;
     return 0;
 }
@@ -707,7 +712,8 @@ static int place_line(struct work *w, avk_text_layout *l, size_t *capg,
 {
     size_t nr = 0, i, j, k;
     int maxlev = 0, minodd = 255, lev;
-    double pen = 0, base = line * l->lh + (l->lh + 0.7 * (double)l->size26 / 64) / 2;
+    double pen = 0,
+           base = line * l->lh + (l->lh + 0.7 * (double)l->size26 / 64) / 2;
 
     if (grow((void **)&w->order, &w->caporder, w->nruns + 1, sizeof *w->order))
         return AVK_EX_OSERR;
@@ -785,8 +791,8 @@ static int layout_paragraph(struct work *w, avk_text_layout *l, size_t *capg,
     }
     fribidi_get_bidi_types(cp, (FriBidiStrIndex)n, w->types);
     fribidi_get_bracket_types(cp, (FriBidiStrIndex)n, w->types, w->btypes);
-    if (!fribidi_get_par_embedding_levels_ex(w->types, w->btypes,
-                                             (FriBidiStrIndex)n, &base, w->levels))
+    if (!fribidi_get_par_embedding_levels_ex(
+            w->types, w->btypes, (FriBidiStrIndex)n, &base, w->levels))
         memset(w->levels, 0, n * sizeof *w->levels);
     for (i = 0; i < n; i++) {
         hb_script_t sc = hb_unicode_script(uf, cp[i]);
@@ -825,7 +831,7 @@ static int layout_paragraph(struct work *w, avk_text_layout *l, size_t *capg,
         r = &w->runs[w->nruns++];
         r->start = s;
         r->end = e;
-        r->level = w->levels[s];
+        r->level = (unsigned char)w->levels[s]; /* 0..125 */
         r->face = w->faces[s];
         if (shape_run(w, cp, n, r))
             return AVK_EX_OSERR;
@@ -909,8 +915,9 @@ avk_text_layout *avk_text_layout_new(avk_fonts *fonts, const char *utf8,
     w.cadv = malloc((len + 1) * sizeof *w.cadv);
     w.cstart = malloc(len + 1);
     w.buf = hb_buffer_create();
-    if (!l || !cp || !boff || !w.types || !w.btypes || !w.levels || !w.scripts ||
-        !w.faces || !w.cadv || !w.cstart || !hb_buffer_allocation_successful(w.buf))
+    if (!l || !cp || !boff || !w.types || !w.btypes || !w.levels ||
+        !w.scripts || !w.faces || !w.cadv || !w.cstart ||
+        !hb_buffer_allocation_successful(w.buf))
         goto fail;
     for (i = 0; i < len;) {
         uint32_t c;
@@ -927,7 +934,11 @@ avk_text_layout *avk_text_layout_new(avk_fonts *fonts, const char *utf8,
     l->fonts = fonts;
     l->size26 = lround(style->size_px * 64);
     l->stroke26 = style->outline_px > 0 ? lround(style->outline_px * 64) : 0;
-    l->lh = (style->line_height > 0 ? style->line_height : 1.2) * style->size_px;
+    l->blur26 = style->shadow_blur > 0 && style->shadow_blur < 200
+                    ? lround(style->shadow_blur * 64)
+                    : 0;
+    l->lh =
+        (style->line_height > 0 ? style->line_height : 1.2) * style->size_px;
     l->color = style->color;
     l->outline_color = style->outline_color;
     l->shadow_color = style->shadow_color;
@@ -936,9 +947,9 @@ avk_text_layout *avk_text_layout_new(avk_fonts *fonts, const char *utf8,
     w.f = fonts;
     w.st = style;
     w.size26 = l->size26;
-    w.setidx = fontset_get(fonts, style->family && *style->family ? style->family
-                                                                  : DEFAULT_FAMILY,
-                           style->bold ? 1 : 0, style->lang);
+    w.setidx = fontset_get(
+        fonts, style->family && *style->family ? style->family : DEFAULT_FAMILY,
+        style->bold ? 1 : 0, style->lang);
     if (w.setidx < 0) {
         rc = AVK_EX_CONFIG;
         avk_fail(err, rc, "no usable font for '%s'",
@@ -1001,11 +1012,26 @@ void avk_text_layout_free(avk_text_layout *l)
     free(l);
 }
 
-double avk_text_layout_width(const avk_text_layout *l) { return l->width; }
-double avk_text_layout_height(const avk_text_layout *l) { return l->height; }
-int avk_text_layout_lines(const avk_text_layout *l) { return l->lines; }
-int avk_text_layout_missing(const avk_text_layout *l) { return l->missing; }
-size_t avk_text_layout_glyph_count(const avk_text_layout *l) { return l->ng; }
+double avk_text_layout_width(const avk_text_layout *l)
+{
+    return l->width;
+}
+double avk_text_layout_height(const avk_text_layout *l)
+{
+    return l->height;
+}
+int avk_text_layout_lines(const avk_text_layout *l)
+{
+    return l->lines;
+}
+int avk_text_layout_missing(const avk_text_layout *l)
+{
+    return l->missing;
+}
+size_t avk_text_layout_glyph_count(const avk_text_layout *l)
+{
+    return l->ng;
+}
 
 int avk_text_layout_glyph(const avk_text_layout *l, size_t i, avk_text_glyph *g)
 {
@@ -1061,13 +1087,13 @@ static size_t gkey_hash(const struct gkey *k)
 {
     uint32_t h = hash32((uint32_t)k->face * 0x9E3779B1u ^ k->gid);
     h = hash32(h ^ (uint32_t)k->size);
-    return hash32(h ^ (uint32_t)k->stroke);
+    return hash32(h ^ (uint32_t)k->stroke ^ ((uint32_t)k->blur << 16));
 }
 
 static int gkey_eq(const struct gkey *a, const struct gkey *b)
 {
     return a->face == b->face && a->gid == b->gid && a->size == b->size &&
-           a->stroke == b->stroke;
+           a->stroke == b->stroke && a->blur == b->blur;
 }
 
 static int cache_grow(avk_fonts *f)
@@ -1079,7 +1105,8 @@ static int cache_grow(avk_fonts *f)
         return AVK_EX_OSERR;
     for (i = 0; i < f->gcap; i++)
         if (f->gc[i].used) {
-            for (j = gkey_hash(&f->gc[i].k) & (nc - 1); ng[j].used; j = (j + 1) & (nc - 1))
+            for (j = gkey_hash(&f->gc[i].k) & (nc - 1); ng[j].used;
+                 j = (j + 1) & (nc - 1))
                 ;
             ng[j] = f->gc[i];
         }
@@ -1222,10 +1249,70 @@ static int raster_mask(avk_fonts *f, struct face *fa, struct gent *e)
     return 0;
 }
 
+/* One box-blur pass of radius r over n values spaced step apart in p,
+ * using tmp (n values). */
+static void box_pass(uint8_t *p, size_t step, int n, int r, uint8_t *tmp)
+{
+    int i, sum = 0, win = 2 * r + 1;
+
+    for (i = 0; i < n; i++)
+        tmp[i] = p[(size_t)i * step];
+    for (i = -r; i <= r; i++)
+        sum += i >= 0 && i < n ? tmp[i] : 0;
+    for (i = 0; i < n; i++) {
+        int out = i - r, in = i + r + 1;
+        p[(size_t)i * step] = (uint8_t)((sum + win / 2) / win);
+        sum -= out >= 0 ? tmp[out] : 0;
+        sum += in < n ? tmp[in] : 0;
+    }
+}
+
+/* Turn e into a blurred A8 mask (from its coverage or colour alpha),
+ * grown by the blur's reach on every side: three box passes, close to a
+ * Gaussian of the given radius. */
+static int blur_entry(struct gent *e, double radius)
+{
+    int rb = (int)lround(radius / 3), pad, w, h, x, y;
+    uint8_t *m, *tmp;
+
+    if (rb < 1)
+        rb = 1;
+    pad = 3 * rb;
+    w = e->w + 2 * pad;
+    h = e->h + 2 * pad;
+    m = calloc((size_t)w * (size_t)h, 1);
+    tmp = malloc((size_t)(w > h ? w : h));
+    if (!m || !tmp) {
+        free(m);
+        free(tmp);
+        return AVK_EX_OSERR;
+    }
+    for (y = 0; y < e->h; y++)
+        for (x = 0; x < e->w; x++)
+            m[(size_t)(y + pad) * w + x + pad] =
+                e->color ? e->data[((size_t)y * e->w + x) * 4 + 3]
+                         : e->data[(size_t)y * e->w + x];
+    for (x = 0; x < 3; x++) {
+        for (y = 0; y < h; y++)
+            box_pass(m + (size_t)y * w, 1, w, rb, tmp);
+        for (y = 0; y < w; y++)
+            box_pass(m + y, (size_t)w, h, rb, tmp);
+    }
+    free(tmp);
+    free(e->data);
+    e->data = m;
+    e->w = w;
+    e->h = h;
+    e->left -= pad;
+    e->top += pad;
+    e->color = 0;
+    return 0;
+}
+
 /* The cached bitmap for a glyph, rasterising it on first use.  NULL when
  * the glyph has no usable image (the draw skips it). */
 static const struct gent *glyph_get(avk_fonts *f, int face, uint32_t gid,
-                                    long size, long stroke, int *oom)
+                                    long size, long stroke, long blur, int *oom)
 {
     struct gkey k;
     struct gent e;
@@ -1236,6 +1323,7 @@ static const struct gent *glyph_get(avk_fonts *f, int face, uint32_t gid,
     k.gid = gid;
     k.size = size;
     k.stroke = stroke;
+    k.blur = blur;
     if (f->gcap) {
         for (i = gkey_hash(&k) & (f->gcap - 1); f->gc[i].used;
              i = (i + 1) & (f->gcap - 1))
@@ -1249,6 +1337,8 @@ static const struct gent *glyph_get(avk_fonts *f, int face, uint32_t gid,
         rc = stroke ? AVK_EX_DATAERR : raster_color(f, &f->faces[face], &e);
     else
         rc = raster_mask(f, &f->faces[face], &e);
+    if (rc == 0 && blur > 0 && e.data)
+        rc = blur_entry(&e, blur / 64.0);
     if (rc == AVK_EX_OSERR) {
         *oom = 1;
         return NULL;
@@ -1265,7 +1355,8 @@ static const struct gent *glyph_get(avk_fonts *f, int face, uint32_t gid,
         *oom = 1;
         return NULL;
     }
-    for (i = gkey_hash(&k) & (f->gcap - 1); f->gc[i].used; i = (i + 1) & (f->gcap - 1))
+    for (i = gkey_hash(&k) & (f->gcap - 1); f->gc[i].used;
+         i = (i + 1) & (f->gcap - 1))
         ;
     f->gc[i] = e;
     f->gn++;
@@ -1303,8 +1394,8 @@ static void draw_mask(avk_image *dst, const struct gent *e, int ox, int oy,
         y1 = dst->h - oy;
     for (y = y0; y < y1; y++) {
         const uint8_t *m = e->data + (size_t)y * e->w;
-        uint8_t *d = dst->px + (size_t)(oy + y) * dst->stride +
-                     4 * (size_t)(ox + x0);
+        uint8_t *d =
+            dst->px + (size_t)(oy + y) * dst->stride + 4 * (size_t)(ox + x0);
         for (x = x0; x < x1; x++) {
             unsigned cov = m[x], inv;
             uint8_t *p;
@@ -1347,8 +1438,8 @@ static void draw_color(avk_image *dst, const struct gent *e, int ox, int oy,
         y1 = dst->h - oy;
     for (y = y0; y < y1; y++) {
         const uint8_t *s = e->data + (size_t)y * e->w * 4;
-        uint8_t *d = dst->px + (size_t)(oy + y) * dst->stride +
-                     4 * (size_t)(ox + x0);
+        uint8_t *d =
+            dst->px + (size_t)(oy + y) * dst->stride + 4 * (size_t)(ox + x0);
         for (x = x0; x < x1; x++) {
             const uint8_t *sp = s + 4 * x;
             uint8_t *p = d + 4 * (size_t)(x - x0);
@@ -1357,8 +1448,9 @@ static void draw_color(avk_image *dst, const struct gent *e, int ox, int oy,
                 continue;
             inv = 255 - sa;
             for (c = 0; c < 3; c++) {
-                unsigned sv = as_mask ? ((color >> (24 - 8 * c)) & 255) * sa / 255
-                                      : (sp[c] * ca + 127) / 255;
+                unsigned sv = as_mask
+                                  ? ((color >> (24 - 8 * c)) & 255) * sa / 255
+                                  : (sp[c] * ca + 127) / 255;
                 unsigned v = sv + (p[c] * inv + 127) / 255;
                 p[c] = (uint8_t)(v > 255 ? 255 : v);
             }
@@ -1390,13 +1482,14 @@ int avk_text_draw(avk_image *dst, const avk_text_layout *l, double x, double y,
         return 0;
     for (pass = 0; pass < 3; pass++) {
         double dx = x, dy = y;
-        long stroke = 0;
+        long stroke = 0, blur = 0;
         if (pass == 0) {
             if (!(l->shadow_color & 255))
                 continue;
             dx += l->shadow_dx;
             dy += l->shadow_dy;
             stroke = l->stroke26;
+            blur = l->blur26;
         } else if (pass == 1) {
             if (!l->stroke26 || !(l->outline_color & 255))
                 continue;
@@ -1409,12 +1502,14 @@ int avk_text_draw(avk_image *dst, const avk_text_layout *l, double x, double y,
             int ox, oy;
             if (pass == 1 && color)
                 continue;
-            e = glyph_get(f, g->face, g->gid, l->size26, color ? 0 : stroke, &oom);
+            e = glyph_get(f, g->face, g->gid, l->size26, color ? 0 : stroke,
+                          blur, &oom);
             if (!e)
                 continue;
             ox = (int)floor(dx + g->x + 0.5) + e->left;
             oy = (int)floor(dy + g->y + 0.5) - e->top;
-            if (ox >= dst->w || oy >= dst->h || ox + e->w <= 0 || oy + e->h <= 0)
+            if (ox >= dst->w || oy >= dst->h || ox + e->w <= 0 ||
+                oy + e->h <= 0)
                 continue;
             if (e->color)
                 draw_color(dst, e, ox, oy,

@@ -43,12 +43,13 @@ typedef struct avk_text_style {
     uint32_t color;         /* fill, 0xRRGGBBAA */
     uint32_t outline_color; /* stroke around each glyph */
     double outline_px;      /* stroke radius; 0: none */
-    uint32_t shadow_color;  /* hard drop shadow of the outlined shape */
+    uint32_t shadow_color;  /* drop shadow of the outlined shape */
     double shadow_dx, shadow_dy;
-    int align;              /* AVK_TEXT_LEFT/CENTER/RIGHT within the widest line */
-    double max_width;       /* wrap to this many pixels; 0: only at '\n' */
-    double line_height;     /* baseline distance as a multiple of size_px; 0: 1.2 */
-    const char *lang;       /* BCP 47 hint for fonts and shaping ("ja"); may be NULL */
+    int align;          /* AVK_TEXT_LEFT/CENTER/RIGHT within the widest line */
+    double max_width;   /* wrap to this many pixels; 0: only at '\n' */
+    double line_height; /* baseline distance as a multiple of size_px; 0: 1.2 */
+    const char *lang;   /* BCP 47 hint for fonts and shaping; may be NULL */
+    double shadow_blur; /* shadow softness in pixels (< 200); 0: hard */
 } avk_text_style;
 
 /* Defaults: Noto Sans 48 px, white, centred, no outline or shadow. */
@@ -72,17 +73,18 @@ int avk_text_layout_lines(const avk_text_layout *l);
 int avk_text_layout_missing(const avk_text_layout *l);
 
 typedef struct avk_text_glyph {
-    double x, y;                /* pen position: x, baseline y, box-relative */
+    double x, y; /* pen position: x, baseline y, box-relative */
     double advance;
     size_t byte_start, byte_end; /* the UTF-8 cluster the glyph came from */
     int line;
-    int missing;                /* .notdef */
-    int color;                  /* a colour (emoji) bitmap glyph */
+    int missing; /* .notdef */
+    int color;   /* a colour (emoji) bitmap glyph */
 } avk_text_glyph;
 
 /* Glyphs in visual order (line by line, left to right). */
 size_t avk_text_layout_glyph_count(const avk_text_layout *l);
-int avk_text_layout_glyph(const avk_text_layout *l, size_t i, avk_text_glyph *g);
+int avk_text_layout_glyph(const avk_text_layout *l, size_t i,
+                          avk_text_glyph *g);
 
 /* Box (relative to the layout origin) covering the glyphs whose clusters
  * start in [byte_start, byte_end); on one line only the first line's part.

@@ -3,7 +3,8 @@
 # checked-in configurations (.cppcheck-suppressions, .clang-tidy).
 set -eu
 cd "$(dirname "$0")/.."
-PKGS=$(sed -n 's/^PKGS *= *//p; /^PKGS/,/^$/{/^ /p}' Makefile | tr -d '\\' | tr '\n' ' ')
+# The Makefile's PKGS line, continuation lines included (as in fuzz.sh).
+PKGS=$(sed -n '/^PKGS *=/,/[^\\]$/p' Makefile | sed 's/^PKGS *=//; s/\\$//' | tr '\n' ' ')
 # shellcheck disable=SC2086
 CFLAGS_PKG=$(pkg-config --cflags $PKGS 2>/dev/null || true)
 SRCS=$(ls lib/*.c cmd/*.c tests/unit/*.c tests/helpers/*.c 2>/dev/null)

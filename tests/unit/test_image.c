@@ -21,6 +21,14 @@ static int near(int a, int b, int tol)
     return abs(a - b) <= tol;
 }
 
+static void put4(unsigned char *p, const char *tag)
+{
+    int i;
+
+    for (i = 0; i < 4; i++)
+        p[i] = (unsigned char)tag[i];
+}
+
 static void test_alloc_blend(void)
 {
     avk_image a, b;
@@ -32,7 +40,8 @@ static void test_alloc_blend(void)
     ok(a.w == 8 && a.h == 6 && a.stride >= 32, "size and stride");
     ok(px(&a, 7, 5)[3] == 0, "alloc is transparent");
     ok(avk_image_alloc(&b, 0, 5) != 0, "zero width refused");
-    ok(avk_image_alloc(&b, AVK_IMAGE_MAX_DIM + 1, 5) != 0, "huge width refused");
+    ok(avk_image_alloc(&b, AVK_IMAGE_MAX_DIM + 1, 5) != 0,
+       "huge width refused");
 
     avk_image_fill(&a, 0x0000ffffu); /* opaque blue */
     avk_image_alloc(&b, 4, 4);
@@ -47,8 +56,8 @@ static void test_alloc_blend(void)
     ok(p[0] == 0 && p[2] == 255, "pixels outside src untouched");
     avk_image_blend(&a, &b, -2, -2, 0.5f);
     p = px(&a, 0, 0);
-    ok(near(p[0], 64, 1) && near(p[2], 191, 2), "blend with opacity 0.5 (%d,%d)",
-       p[0], p[2]);
+    ok(near(p[0], 64, 1) && near(p[2], 191, 2),
+       "blend with opacity 0.5 (%d,%d)", p[0], p[2]);
     avk_image_blend(&a, &b, 100, 100, 1.0f); /* fully outside: no crash */
     ok(1, "blend entirely outside is a no-op");
     avk_image_release(&a);
@@ -77,7 +86,8 @@ static void test_resize_cover(void)
     is_int(avk_image_resize(&a, 20, 10, &r, &err), 0, "resize 40x20 -> 20x10");
     ok(r.w == 20 && r.h == 10, "resized size");
     ok(near(px(&r, 2, 5)[0], 255, 3) && near(px(&r, 2, 5)[1], 0, 3),
-       "resize keeps red on the left (%d,%d)", px(&r, 2, 5)[0], px(&r, 2, 5)[1]);
+       "resize keeps red on the left (%d,%d)", px(&r, 2, 5)[0],
+       px(&r, 2, 5)[1]);
     ok(near(px(&r, 17, 5)[1], 255, 3), "resize keeps green on the right");
     is_int(avk_image_cover(&a, 10, 10, &r, &err), 0, "cover 40x20 -> 10x10");
     ok(r.w == 10 && r.h == 10, "cover size");
@@ -97,6 +107,49 @@ static void test_resize_cover(void)
         }
     avk_image_release(&a);
     avk_image_release(&r);
+}
+
+/* A JPEG with an EXIF orientation is turned upright. */
+static void test_orientation(void)
+{
+    static const unsigned char app1[] = {
+        0xFF, 0xE1, 0x00, 0x22, 'E', 'x', 'i', 'f', 0, 0, 'M', 'M', 0,
+        42,   0,    0,    0,    8, /* TIFF header, IFD at 8 */
+        0,    1,                   /* one entry */
+        0x01, 0x12, 0,    3,    0,   0,   0,   1,   0, 6, 0,   0, /* Orientation
+                                                                     = 6 */
+        0,    0,    0,    0}; /* no next IFD */
+    avk_image a, b;
+    avk_err err;
+    uint8_t *jpg, *mod;
+    size_t len;
+    int x, y;
+
+    avk_image_init(&a);
+    avk_image_init(&b);
+    avk_image_alloc(&a, 32, 16);
+    for (y = 0; y < 16; y++)
+        for (x = 0; x < 32; x++) {
+            uint8_t *p = px(&a, x, y);
+            p[0] = x < 16 ? 255 : 0;
+            p[1] = 0;
+            p[2] = x < 16 ? 0 : 255;
+            p[3] = 255;
+        }
+    is_int(avk_image_encode_jpeg(&a, 95, &jpg, &len, &err), 0, "encode jpeg");
+    mod = malloc(len + sizeof app1);
+    memcpy(mod, jpg, 2);
+    memcpy(mod + 2, app1, sizeof app1);
+    memcpy(mod + 2 + sizeof app1, jpg + 2, len - 2);
+    is_int(avk_image_load_mem(mod, len + sizeof app1, &b, &err), 0,
+           "load jpeg with EXIF orientation 6");
+    ok(b.w == 16 && b.h == 32, "rotated to portrait (%dx%d)", b.w, b.h);
+    ok(b.w == 16 && px(&b, 8, 4)[0] > 200 && px(&b, 8, 28)[2] > 200,
+       "the left half is now on top");
+    free(jpg);
+    free(mod);
+    avk_image_release(&a);
+    avk_image_release(&b);
 }
 
 static void test_files(void)
@@ -150,22 +203,60 @@ static void test_files(void)
     ok(mi.kind == AVK_MEDIA_IMAGE && strcmp(mi.vcodec, "mjpeg") == 0,
        "jpeg probed as an mjpeg image");
 
+    {
+        /* 0.5 s of 8 kHz mono 16-bit silence as a WAV file */
+        unsigned char wav[44 + 8000];
+        unsigned data = 8000;
+        memset(wav, 0, sizeof wav);
+        put4(wav, "RIFF");
+        wav[4] = (uint8_t)((36 + data) & 255);
+        wav[5] = (uint8_t)((36 + data) >> 8);
+        put4(wav + 8, "WAVE");
+        put4(wav + 12, "fmt ");
+        wav[16] = 16;
+        wav[20] = 1;    /* PCM */
+        wav[22] = 1;    /* mono */
+        wav[24] = 0x40; /* 8000 Hz */
+        wav[25] = 0x1f;
+        wav[28] = 0x80; /* 16000 bytes/s */
+        wav[29] = 0x3e;
+        wav[32] = 2;
+        wav[34] = 16;
+        put4(wav + 36, "data");
+        wav[40] = (uint8_t)(data & 255);
+        wav[41] = (uint8_t)(data >> 8);
+        snprintf(odd, sizeof odd, "%s/tone.wav", dir);
+        avk_write_file_atomic(odd, wav, sizeof wav, 0644, NULL);
+        is_int(avk_media_probe(odd, &mi, &err), 0, "probe wav");
+        is_str(avk_media_kind_name(mi.kind), "audio", "wav is audio");
+        ok(mi.duration > 0.45 && mi.duration < 0.55, "wav duration %.3f",
+           mi.duration);
+        is_str(mi.acodec, "pcm_s16le", "audio codec name");
+        ok(mi.vcodec[0] == 0 && mi.width == 0, "no video in a wav");
+        ok(avk_image_load(odd, &b, &err) == AVK_EX_DATAERR,
+           "a wav is not an image");
+    }
     snprintf(bad, sizeof bad, "%s/bad.png", dir);
     avk_write_file_atomic(bad, "\x89PNG\r\n\x1a\ngarbage garbage garbage", 31,
                           0644, NULL);
     err.msg[0] = 0;
     is_int(avk_image_load(bad, &b, &err), AVK_EX_DATAERR, "corrupt png fails");
-    ok(strstr(err.msg, "bad.png") != NULL, "message names the file: %s", err.msg);
+    ok(strstr(err.msg, "bad.png") != NULL, "message names the file: %s",
+       err.msg);
     ok(b.px == NULL && b.w == 0, "failed load leaves the image empty");
     snprintf(empty, sizeof empty, "%s/empty.jpg", dir);
     avk_write_file_atomic(empty, "", 0, 0644, NULL);
-    is_int(avk_image_load(empty, &b, &err), AVK_EX_DATAERR, "zero-byte file fails");
+    is_int(avk_image_load(empty, &b, &err), AVK_EX_DATAERR,
+           "zero-byte file fails");
     ok(strstr(err.msg, "empty") != NULL, "says empty: %s", err.msg);
-    is_int(avk_media_probe(empty, &mi, &err), AVK_EX_DATAERR, "probe of empty fails");
+    is_int(avk_media_probe(empty, &mi, &err), AVK_EX_DATAERR,
+           "probe of empty fails");
     snprintf(odd, sizeof odd, "%s/text.txt", dir);
     avk_write_file_atomic(odd, "just some words\n", 16, 0644, NULL);
-    ok(avk_image_load(odd, &b, &err) == AVK_EX_DATAERR, "text file is not an image");
-    ok(avk_media_probe(odd, &mi, &err) == AVK_EX_DATAERR, "text file is not media");
+    ok(avk_image_load(odd, &b, &err) == AVK_EX_DATAERR,
+       "text file is not an image");
+    ok(avk_media_probe(odd, &mi, &err) == AVK_EX_DATAERR,
+       "text file is not media");
     snprintf(odd, sizeof odd, "%s/missing.png", dir);
     is_int(avk_image_load(odd, &b, &err), AVK_EX_NOINPUT, "missing file");
     is_int(avk_image_load_mem("", 0, &b, &err), AVK_EX_DATAERR, "empty memory");
@@ -181,5 +272,6 @@ int main(void)
     test_alloc_blend();
     test_resize_cover();
     test_files();
+    test_orientation();
     return tap_done();
 }

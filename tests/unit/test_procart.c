@@ -64,6 +64,19 @@ int main(void)
     is_int(avk_procart_render(&o, &c, &err), 0, "render another seed");
     ok(diff_pixels(&a, &c) > 90 * 160 / 4, "another seed differs");
 
+    {
+        char longt[4000];
+        size_t k;
+        for (k = 0; k + 6 < sizeof longt; k += 6)
+            memcpy(longt + k, "words ", 6);
+        longt[k] = '\0';
+        o.title = longt;
+        is_int(avk_procart_render(&o, &c, &err), 0,
+               "a very long title renders");
+        is_int(avk_procart_render(&o, &b, &err), 0, "and again");
+        ok(memcmp(b.px, c.px, (size_t)c.h * c.stride) == 0,
+           "long title is deterministic too");
+    }
     o.width = 64;
     o.height = 64;
     o.title = NULL;
@@ -72,7 +85,8 @@ int main(void)
         if (avk_procart_render(&o, &c, &err) != 0 || c.w != 64)
             break;
     }
-    ok(i >= 8 && avk_procart_palette_name(i) == NULL, "every palette renders (%zu)", i);
+    ok(i >= 8 && avk_procart_palette_name(i) == NULL,
+       "every palette renders (%zu)", i);
     for (i = 0; avk_procart_style_name(i); i++) {
         o.style = avk_procart_style_name(i);
         if (avk_procart_render(&o, &c, &err) != 0)
@@ -81,14 +95,17 @@ int main(void)
     ok(avk_procart_style_name(i) == NULL, "every style renders");
     o.style = NULL;
     o.palette = "plaid";
-    is_int(avk_procart_render(&o, &c, &err), AVK_EX_USAGE, "unknown palette refused");
+    is_int(avk_procart_render(&o, &c, &err), AVK_EX_USAGE,
+           "unknown palette refused");
     ok(c.px == NULL, "failed render leaves the image empty");
     o.palette = NULL;
     o.style = "baroque";
-    is_int(avk_procart_render(&o, &c, &err), AVK_EX_USAGE, "unknown style refused");
+    is_int(avk_procart_render(&o, &c, &err), AVK_EX_USAGE,
+           "unknown style refused");
     o.style = NULL;
     o.width = 0;
-    is_int(avk_procart_render(&o, &c, &err), AVK_EX_DATAERR, "zero width refused");
+    is_int(avk_procart_render(&o, &c, &err), AVK_EX_DATAERR,
+           "zero width refused");
 
     avk_image_release(&a);
     avk_image_release(&b);

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "fsutil.h"
-#include "text.h"
 #include "tap.h"
+#include "text.h"
 
 static avk_fonts *fonts;
 
@@ -55,7 +55,8 @@ static void test_scripts(void)
         {"CJK", "生産性の高い人の五つの習慣"},
         {"Chinese", "高效人士的五个习惯"},
         {"Korean", "생산적인 사람들의 습관"},
-        {"emoji", "Go 🚀🔥 👨‍👩‍👧 ✅ 👍🏽 🇯🇵 1️⃣"},
+        {"emoji",
+         "Go 🚀🔥 👨‍👩‍👧 ✅ 👍🏽 🇯🇵 1️⃣"},
         {"mixed", "Top 5 💡 عادات habits आदतें 習慣"},
     };
     size_t i, j;
@@ -79,10 +80,12 @@ static void test_scripts(void)
     }
     {
         avk_text_layout *l = lay("\xff\xfe ok \xe2\x82", 20, 0);
-        ok(l && avk_text_layout_glyph_count(l) >= 4, "invalid UTF-8 still lays out");
+        ok(l && avk_text_layout_glyph_count(l) >= 4,
+           "invalid UTF-8 still lays out");
         avk_text_layout_free(l);
         l = lay("", 20, 0);
-        ok(l && avk_text_layout_glyph_count(l) == 0 && avk_text_layout_lines(l) == 1,
+        ok(l && avk_text_layout_glyph_count(l) == 0 &&
+               avk_text_layout_lines(l) == 1,
            "empty text: one empty line");
         avk_text_layout_free(l);
     }
@@ -97,13 +100,15 @@ static void test_bidi(void)
        "RTL paragraph: the first word is on the right");
     avk_text_layout_free(l);
     l = lay(mixed, 40, 0);
-    ok(l && mean_x(l, 0, 5) < mean_x(l, 6, 16) && mean_x(l, 6, 16) < mean_x(l, 17, 22),
+    ok(l && mean_x(l, 0, 5) < mean_x(l, 6, 16) &&
+           mean_x(l, 6, 16) < mean_x(l, 17, 22),
        "LTR paragraph keeps word order around an Arabic word");
     ok(l && mean_x(l, 6, 8) > mean_x(l, 14, 16),
        "letters inside the Arabic word run right to left");
     avk_text_layout_free(l);
     l = lay("שלום 123 עולם", 40, 0);
-    ok(l && mean_x(l, 0, 8) > mean_x(l, 9, 12) && mean_x(l, 9, 10) < mean_x(l, 11, 12),
+    ok(l && mean_x(l, 0, 8) > mean_x(l, 9, 12) &&
+           mean_x(l, 9, 10) < mean_x(l, 11, 12),
        "numbers inside Hebrew stay left to right");
     avk_text_layout_free(l);
 }
@@ -172,7 +177,8 @@ static void test_literal(void)
         return;
     is_int(avk_text_layout_lines(l), 1, "a backslash-n is not a newline");
     is_int(avk_text_layout_missing(l), 0, "no missing glyphs");
-    is_int(avk_text_layout_glyph_count(l), strlen(s), "one glyph per character");
+    is_int(avk_text_layout_glyph_count(l), strlen(s),
+           "one glyph per character");
     for (i = 0; i < avk_text_layout_glyph_count(l); i++) {
         avk_text_layout_glyph(l, i, &g);
         if (g.byte_start != i)
@@ -210,14 +216,15 @@ static void test_spans(void)
     avk_image_alloc(&b, 400, 80);
     is_int(avk_text_draw(&a, l, ox, oy, NULL, 0), 0, "draw plain");
     is_int(avk_text_draw(&b, l, ox, oy, &sp, 1), 0, "draw with a span");
-    is_int(avk_text_range_bounds(l, 4, 7, &bx, &by, &bw, &bh), 0, "bounds of the word");
+    is_int(avk_text_range_bounds(l, 4, 7, &bx, &by, &bw, &bh), 0,
+           "bounds of the word");
     for (y = 0; y < a.h; y++)
         for (x = 0; x < a.w; x++)
             if (memcmp(a.px + (size_t)y * a.stride + 4 * x,
                        b.px + (size_t)y * b.stride + 4 * x, 4)) {
                 diff++;
-                if (x < ox + bx - 2 || x > ox + bx + bw + 2 || y < oy + by - 2 ||
-                    y > oy + by + bh + 2)
+                if (x < ox + bx - 2 || x > ox + bx + bw + 2 ||
+                    y < oy + by - 2 || y > oy + by + bh + 2)
                     outside++;
             }
     ok(diff > 50, "the span changes pixels (%d)", diff);
@@ -230,19 +237,47 @@ static void test_spans(void)
         ok(opaque > 200, "text is drawn");
     }
     is_int(avk_text_draw(&a, l, -25, -12, &sp, 1), 0, "draw clipped top-left");
-    is_int(avk_text_draw(&a, l, 380, 60, NULL, 0), 0, "draw clipped bottom-right");
+    is_int(avk_text_draw(&a, l, 380, 60, NULL, 0), 0,
+           "draw clipped bottom-right");
     is_int(avk_text_draw(&a, l, -5000, 5000, NULL, 0), 0, "draw far outside");
     avk_image_release(&a);
     avk_image_release(&b);
     avk_text_layout_free(l);
+
+    {
+        /* a soft shadow reaches further than a hard one */
+        int hard = 0, soft = 0;
+        avk_text_style ss = st;
+        avk_text_layout *h, *s2;
+        ss.outline_px = 0;
+        ss.shadow_color = 0x000000ffu;
+        ss.color = 0;
+        h = avk_text_layout_new(fonts, "soft", &ss, &err);
+        ss.shadow_blur = 6;
+        s2 = avk_text_layout_new(fonts, "soft", &ss, &err);
+        avk_image_alloc(&a, 200, 80);
+        avk_image_alloc(&b, 200, 80);
+        avk_text_draw(&a, h, 20, 10, NULL, 0);
+        avk_text_draw(&b, s2, 20, 10, NULL, 0);
+        for (y = 0; y < a.h; y++)
+            for (x = 0; x < a.w; x++) {
+                hard += a.px[(size_t)y * a.stride + 4 * x + 3] > 0;
+                soft += b.px[(size_t)y * b.stride + 4 * x + 3] > 0;
+            }
+        ok(hard > 100 && soft > hard * 3 / 2,
+           "blurred shadow spreads (%d > %d)", soft, hard);
+        avk_text_layout_free(h);
+        avk_text_layout_free(s2);
+        avk_image_release(&b);
+    }
 
     /* A two-line caption on a 1080x1920 frame, drawn repeatedly. */
     st.size_px = 72;
     st.bold = 1;
     st.outline_px = 6;
     st.max_width = 900;
-    l = avk_text_layout_new(fonts, "Small habits compound into remarkable results",
-                            &st, &err);
+    l = avk_text_layout_new(
+        fonts, "Small habits compound into remarkable results", &st, &err);
     avk_image_alloc(&a, 1080, 1920);
     ok(l && avk_text_layout_lines(l) == 2, "caption is two lines");
     t0 = avk_mono_ms();
@@ -251,8 +286,9 @@ static void test_spans(void)
         avk_text_draw(&a, l, 90, 1300, &w, 1);
     }
     t1 = avk_mono_ms();
-    printf("# %.3f ms per draw of a 2-line caption (1080x1920, outline+shadow)\n",
-           (double)(t1 - t0) / n);
+    printf(
+        "# %.3f ms per draw of a 2-line caption (1080x1920, outline+shadow)\n",
+        (double)(t1 - t0) / n);
     ok(1, "repeated draws");
     avk_image_release(&a);
     avk_text_layout_free(l);

@@ -1,0 +1,114 @@
+#!/bin/sh
+# av-script end to end: --topic without a workspace, documents through the
+# stage driver, options, determinism, news digests, user templates, errors.
+. "$AVK_TOP/tests/lib.sh"
+scratch
+
+# a script field from the first document line of $out
+sget() { jget "$(printf '%s\n' "$out" | sed -n 1p)" "script.$1"; }
+fits() { # fits DOC SECONDS: words within 10% of SECONDS * wpm / 60
+    python3 -c 'import json,sys
+s=json.loads(sys.argv[1])["script"]; w=float(sys.argv[2])*s["wpm"]/60
+sys.exit(0 if abs(s["words"]-w) <= 0.1*w and
+         abs(s["duration"]-s["words"]*60/s["wpm"]) < 0.1 else 1)' "$1" "$2"
+}
+
+run av-script --help
+is "$rc" 0 "--help exits 0"
+like "$out" "--style" "--help lists --style"
+run av-script --bogus
+is "$rc" 64 "unknown option: 64"
+run av-script --topic "x" --provider openai
+is "$rc" 64 "a provider this build lacks: 64"
+like "$err" "provider 'openai'" "names the provider"
+
+# no workspace: --topic writes and prints, stores nothing
+run av-script --topic "5 habits of productive people" --duration 30 --seed 7
+is "$rc" 0 "--topic without a workspace"
+is "$(sget format)" "listicle" "listicle chosen from the topic"
+is "$(sget provider)" "local" "provider local"
+is "$(jget "$out" script.scenes.0.text | cut -c1-4)" "$(sget hook | cut -c1-4)" "scene 0 opens with the hook"
+ok "$(fits "$out" 30; echo $?)" "fits its 30-second budget; duration is the spoken estimate"
+first=$(sget scenes)
+run av-script --topic "5 habits of productive people" --duration 30 --seed 7
+is "$(sget scenes)" "$first" "same seed: same script"
+run av-script --topic "5 habits of productive people" --duration 30 --seed 8
+ok "$([ "$(sget scenes)" != "$first" ]; echo $?)" "another seed: another script"
+ok "$([ ! -d .av ]; echo $?)" "no workspace created"
+
+# a workspace: documents in, documents out, recorded
+av-project init 2>/dev/null
+av-project new "how to learn guitar" "myths about coffee" --duration 45 > docs.jsonl
+run av-script < docs.jsonl
+is "$rc" 0 "two documents"
+is "$(printf '%s\n' "$out" | wc -l | tr -d ' ')" 2 "two lines out"
+l1=$(printf '%s\n' "$out" | sed -n 1p)
+l2=$(printf '%s\n' "$out" | sed -n 2p)
+is "$(jget "$l1" script.format)" "howto" "how-to topic"
+is "$(jget "$l2" script.format)" "myth" "myth topic"
+ok "$(fits "$l1" 45; echo $?)" "first fits the 45 s of its .settings"
+ok "$(fits "$l2" 45; echo $?)" "second fits its budget"
+is "$(jget "$l1" stages.script.tool)" "av-script" "stage stamp"
+id=$(jget "$l1" id)
+is "$(sqlite3 .av/store.db "SELECT status FROM projects WHERE id='$id'")" "scripted" "status scripted"
+n0=$(sqlite3 .av/store.db "SELECT count(*) FROM projects")
+run av-script --topic "3 tips for better sleep" --duration 20
+is "$rc" 0 "--topic in a workspace"
+is "$(sqlite3 .av/store.db "SELECT count(*) FROM projects")" "$((n0 + 1))" "...stores the new project"
+is "$(sqlite3 .av/store.db "SELECT status FROM projects WHERE id='$(jget "$out" id)'")" "scripted" "...as scripted"
+run av-script < docs.jsonl
+printf '%s\n' "$out" > scripted.jsonl
+run av-script < scripted.jsonl
+is "$(sqlite3 .av/store.db "SELECT count(*) FROM stage_runs WHERE status='skipped'")" 2 "unchanged: skipped"
+run av-script --scenes 3 --style funny < scripted.jsonl
+is "$(jget "$(printf '%s\n' "$out" | sed -n 1p)" script.scenes | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 3 "--scenes 3"
+is "$(sget style)" "funny" "--style"
+run av-script --project "$id" --lang es --format explainer --duration 20
+is "$rc" 0 "--project with --lang es"
+is "$(sget lang)" "es" "Spanish script"
+is "$(jget "$out" lang)" "es" "document language follows --lang"
+
+# a news digest from trend items
+cat > trend.jsonl <<'JSON'
+{"version":1,"id":"newsdoc01","topic":"electric cars","lang":"en","trend":{"topic":"electric cars","items":[{"title":"City adds 200 public chargers","summary":"The council approved the plan on Monday. Work starts in spring.","link":"https://example.com/1","source":"Example News"},{"title":"Battery recycling plant opens","summary":"It will recover metals from used batteries.","link":"https://example.com/2"}]}}
+JSON
+run av-script --duration 30 < trend.jsonl
+is "$rc" 0 "trend document"
+is "$(sget format)" "news" "news digest chosen"
+like "$(sget scenes)" "City adds 200 public chargers" "headline narrated"
+
+# user templates come first; editing them invalidates earlier scripts
+mkdir tpl
+cat > tpl/mine.yaml <<'YAML'
+format: explainer
+lang: en
+match: [any]
+title: "Mine: {topic}"
+hook: "All about {topic}."
+cta: "Bye for now."
+body:
+  units:
+    - lead: ["Point {i_word}."]
+YAML
+av-project new "tea" > tea.jsonl
+run av-script --templates tpl --duration 5 < tea.jsonl
+is "$(sget title)" "Mine: tea" "--templates DIR is searched first"
+printf '%s\n' "$out" > tea2.jsonl
+run av-script --templates tpl --duration 5 < tea2.jsonl
+before=$(sqlite3 .av/store.db "SELECT count(*) FROM stage_runs WHERE status='ok'")
+sed -i 's/Bye for now/See you/' tpl/mine.yaml
+run av-script --templates tpl --duration 5 < tea2.jsonl
+after=$(sqlite3 .av/store.db "SELECT count(*) FROM stage_runs WHERE status='ok'")
+is "$after" "$((before + 1))" "an edited template makes the stage run again"
+is "$(sget cta)" "See you." "with the new wording"
+printf 'format: explainer\nlang: en\nbody:\n  units:\n    - lead: "{nope}"\n' > tpl/mine.yaml
+run av-script --templates tpl < tea.jsonl
+is "$rc" 78 "a broken template: 78"
+like "$err" "mine.yaml" "names the file"
+
+# bad settings
+printf '%s\n' '{"version":1,"id":"badstyle1","topic":"x","lang":"en","settings":{"style":"sarcastic"}}' > bad.jsonl
+run av-script < bad.jsonl
+is "$rc" 65 "unknown style in the document: 65"
+like "$err" "line 1: unknown style 'sarcastic'" "names the line and the style"
+done_testing
