@@ -16,7 +16,7 @@
 #include <libavutil/frame.h>
 
 /* How much larger than the frame a still's working image is. */
-#define AVK_MOTION_ZMAX 1.2
+#define AVK_MOTION_ZMAX 1.15
 
 typedef struct avk_view {
     double x, y, w, h; /* in luma pixels of the working image */
