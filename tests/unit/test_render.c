@@ -146,10 +146,12 @@ static void test_motion(void)
                 inside = 0;
         }
     ok(inside, "every view stays inside the image with the frame's aspect");
-    avk_motion_view(AVK_MOTION_ZOOM_IN, 0, 1080 * AVK_MOTION_ZMAX,
-                    1920 * AVK_MOTION_ZMAX, 1080, 1920, 1, &v0);
-    avk_motion_view(AVK_MOTION_ZOOM_IN, 1, 1080 * AVK_MOTION_ZMAX,
-                    1920 * AVK_MOTION_ZMAX, 1080, 1920, 1, &v1);
+    {
+        int iw = (int)lrint(1080 * AVK_MOTION_ZMAX);
+        int ih = (int)lrint(1920 * AVK_MOTION_ZMAX);
+        avk_motion_view(AVK_MOTION_ZOOM_IN, 0, iw, ih, 1080, 1920, 1, &v0);
+        avk_motion_view(AVK_MOTION_ZOOM_IN, 1, iw, ih, 1080, 1920, 1, &v1);
+    }
     ok(v1.w < v0.w && fabs(v1.w - 1080) < 1e-3, "zoom in ends at 1:1");
     avk_motion_view(AVK_MOTION_PAN_RIGHT, 0, 1296, 2304, 1080, 1920, 1, &v0);
     avk_motion_view(AVK_MOTION_PAN_RIGHT, 1, 1296, 2304, 1080, 1920, 1, &v1);
