@@ -46,6 +46,15 @@ is "$rc" 1 "--keep-going: exit 1 (partial)"
 like "$err" "line 3: invalid JSON" "--keep-going reports each bad line"
 is "$(printf '%s\n' "$out" | grep -c .)" 2 "--keep-going goes on with good lines"
 
+run $E --log-json < bad.jsonl
+is "$rc" 65 "--log-json: same exit status"
+is "$(printf '%s\n' "$err" | python3 -c 'import json,sys
+for l in sys.stdin:
+    d=json.loads(l); assert d["level"]=="error" and d["prog"]=="stage_echo" and d["ts"]
+    print(d["msg"])')" "line 2: .topic: expected a string, not a number" "--log-json: one JSON object per diagnostic"
+run $E -q --keep-going < bad.jsonl
+is "$(printf '%s\n' "$err" | grep -c 'line')" 2 "-q still prints errors"
+
 # a section with the wrong shape, through --require
 printf '%s\n' "$(sed -n 1p docs.jsonl | sed 's/}$/,"script":{"text":7}}/')" > wrong.jsonl
 run $E --require script < wrong.jsonl
