@@ -18,7 +18,7 @@ int avk_vfail(avk_err *err, int code, const char *fmt, va_list ap)
 int avk_err_prefix(avk_err *err, const char *fmt, ...)
 {
     char head[512];
-    char old[sizeof err->msg];
+    char old[AVK_ERR_MSG_MAX];
     va_list ap;
 
     if (!err)

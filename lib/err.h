@@ -36,9 +36,11 @@ enum {
     AVK_EX_CONFIG = 78        /* bad or unsafe configuration */
 };
 
+#define AVK_ERR_MSG_MAX 1024
+
 typedef struct avk_err {
     int code;
-    char msg[1024];
+    char msg[AVK_ERR_MSG_MAX];
 } avk_err;
 
 int avk_vfail(avk_err *err, int code, const char *fmt, va_list ap);
