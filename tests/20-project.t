@@ -13,7 +13,7 @@ ok "$([ -f .av/store.db ] && [ -d .av/assets ]; echo $?)" "init made .av/store.d
 run av-project init
 is "$rc" 0 "init again is harmless"
 is "$(sqlite3 .av/store.db 'PRAGMA journal_mode')" "wal" "store is in WAL mode"
-is "$(sqlite3 .av/store.db 'PRAGMA user_version')" "1" "schema version recorded"
+ok "$([ "$(sqlite3 .av/store.db "PRAGMA user_version")" -ge 1 ]; echo $?)" "schema version recorded"
 
 run av-project new "5 habits of productive people" --duration 30 --style funny
 is "$rc" 0 "new"
@@ -89,7 +89,7 @@ like "$out" '"new":5' "stats counts projects by status"
 
 run av-project doctor
 is "$rc" 0 "doctor passes on a good workspace"
-like "$out" "schema 1" "doctor reports the schema"
+like "$out" "schema [0-9]" "doctor reports the schema"
 
 mkdir -p xdg/av
 printf 'openai:\n  api_key: sk-test-secret\n' > xdg/av/config.yaml

@@ -1,0 +1,68 @@
+/*
+ * pubtarget.h - the publish targets: dir:PATH and YouTube (videos.insert
+ * resumable upload).
+ *
+ * A target works on an avk_pub_job: the video and its side files, the
+ * fitted metadata, and the ledger row (rec) it resumes from and updates.
+ * After every step that the remote side would remember (a session
+ * opened, bytes confirmed, the video created) the target calls
+ * job->save(), which writes rec to the store before the next byte is
+ * sent, so that a process killed at any point resumes instead of
+ * starting over.  Targets never print; progress goes through job->say.
+ */
+#ifndef AVK_PUBTARGET_H
+#define AVK_PUBTARGET_H
+
+#include <jansson.h>
+
+#include "config.h"
+#include "err.h"
+#include "http.h"
+#include "publish.h"
+#include "pubmeta.h"
+
+typedef struct avk_pub_job {
+    const char *project_id;
+    const char *ws_root;
+    const char *video_path;  /* absolute */
+    long long video_bytes;
+    const char *video_sha256;
+    const char *thumb_path, *thumb_type; /* NULL when none */
+    const char *srt_path, *vtt_path;     /* NULL when none */
+    const avk_pub_meta *meta;
+    const char *privacy;     /* private public unlisted (YouTube names) */
+    const char *publish_at;  /* ISO time or NULL */
+    int aigc;                /* declare synthetic media */
+    const avk_config *cfg;
+    const avk_http_opts *http;
+    const char *token;       /* bearer token, borrowed, never printed */
+    avk_pub_rec *rec;
+    int (*save)(void *ud, avk_err *err);
+    void (*say)(void *ud, const char *msg);
+    void *ud;
+} avk_pub_job;
+
+/* Copy the video, thumbnail, subtitles and a metadata JSON into dir, each
+ * atomically, the metadata last (its presence means complete).  Names are
+ * PROJECT.mp4, PROJECT.jpg/png, PROJECT.srt, PROJECT.vtt, PROJECT.json.
+ * Fails with the file errors of fsutil. */
+int avk_pub_dir(avk_pub_job *job, const char *dir, avk_err *err);
+
+/*
+ * Upload to YouTube: open a resumable session (or resume the recorded
+ * one: status query, 404 = expired, new session from byte 0), send the
+ * file in chunks of youtube.chunk_size bytes (default 8 MiB; real servers
+ * want multiples of 256 KiB), each chunk answered by 308 with the Range
+ * kept; after transport errors or 5xx, back off and ask the server where
+ * it stands.  Then thumbnails.set (a failure there is only said).  Base URL
+ * youtube.base_url (https://www.googleapis.com).  Fails with
+ * AVK_EX_NOPERM (401/403 auth), AVK_EX_UNAVAILABLE (quotaExceeded,
+ * uploadLimitExceeded, other final refusals), AVK_EX_DATAERR (400),
+ * AVK_EX_TEMPFAIL (still failing after youtube.max_resumes tries).
+ */
+int avk_pub_youtube(avk_pub_job *job, avk_err *err);
+
+/* The JSON body of the videos.insert session request (new reference). */
+json_t *avk_youtube_insert_body(const avk_pub_job *job);
+
+#endif
