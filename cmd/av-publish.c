@@ -14,26 +14,32 @@
  */
 #include <jansson.h>
 #include <libavutil/log.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "assets.h"
 #include "cli.h"
 #include "doc.h"
 #include "fsutil.h"
 #include "http.h"
+#include "oauth.h"
 #include "probe.h"
 #include "publish.h"
 #include "pubmeta.h"
 #include "pubtarget.h"
 
+extern char **environ;
+
 #define PROG "av-publish"
 #define USAGE                                                              \
     PROG " [--to TARGET]... [options] < documents\n"                       \
          "       " PROG " --project ID --to TARGET [--dry-run]\n"          \
-         "       " PROG " accounts"
+         "       " PROG " login youtube [--device] | logout youtube | accounts"
 
 #ifndef AVK_VERSION
 #define AVK_VERSION "0.0.0"
@@ -43,7 +49,7 @@ typedef struct opts {
     avk_strlist to;
     const char *title, *description, *privacy, *publish_at;
     double wait_max;
-    int dry_run;
+    int dry_run, device;
 } opts;
 
 typedef struct run_state {
@@ -52,6 +58,7 @@ typedef struct run_state {
     avk_http_opts http;
     char owner[96];
     int first_fail; /* exit code of the first failed target */
+    pid_t browser_pid;
 } run_state;
 
 /* ---- targets ---- */
@@ -312,11 +319,40 @@ static void say_cb(void *ud, const char *msg)
     avk_info(&s->st->ctx->diag, "%s: %s", s->target, msg);
 }
 
-static const char *token_for(run_state *st, const char *provider)
+/* The bearer token of a platform: the configuration's PROVIDER.access_token
+ * or the stored account, refreshed when it is about to expire.  *out is
+ * newly allocated; the caller wipes and frees it. */
+static int token_for(run_state *st, const char *provider, char **out,
+                     avk_err *err)
 {
+    avk_oauth_client c;
+    const char *v;
     char key[64];
+    int rc;
+
+    *out = NULL;
     snprintf(key, sizeof key, "%s.access_token", provider);
-    return avk_config_str(st->ctx->cfg, key, NULL);
+    if ((v = avk_config_str(st->ctx->cfg, key, NULL))) {
+        *out = strdup(v);
+        return *out ? 0 : avk_fail(err, AVK_EX_OSERR, "out of memory");
+    }
+    if (avk_oauth_client_config(&c, st->ctx->cfg, provider, &st->http, err)) {
+        /* without a client there is nothing to refresh with: a stored
+         * account still works until it expires */
+        memset(&c, 0, sizeof c);
+        snprintf(c.provider, sizeof c.provider, "%s", provider);
+        c.http = &st->http;
+    }
+    rc = avk_oauth_access_token(st->ctx->store, &c, "default", 300, out, err);
+    return rc;
+}
+
+static void wipe(char *s)
+{
+    if (s) {
+        memset(s, 0, strlen(s));
+        free(s);
+    }
 }
 
 static int publish_one(run_state *st, const json_t *doc, const inputs *in,
@@ -374,17 +410,19 @@ static int publish_one(run_state *st, const json_t *doc, const inputs *in,
     if (!strcmp(platform, "dir")) {
         rc = avk_pub_dir(&job, target + 4, err);
     } else {
-        job.token = token_for(st, platform);
-        if (!job.token)
-            rc = avk_fail(err, AVK_EX_NOPERM,
-                          "%s: no account; run 'av-publish login %s'",
-                          platform, platform);
+        char *tok = NULL;
+        rc = token_for(st, platform, &tok, err);
+        job.token = tok;
+        if (rc)
+            ; /* no account, or the refresh was refused */
         else if (!rec.session[0] && !rec.remote_id[0])
             rc = take_quota(st, youtube_cost(st, in->has_thumb), err);
         else
             rc = 0;
         if (!rc)
             rc = avk_pub_youtube(&job, err);
+        job.token = NULL;
+        wipe(tok);
     }
     if (rc) {
         int saved = rc;
@@ -594,6 +632,94 @@ static int dry_run(run_state *st)
     return rc ? avk_report(&ctx->diag, &err, rc) : 0;
 }
 
+/* ---- login, logout ---- */
+
+static void show_url(void *ud, const char *url)
+{
+    run_state *st = ud;
+    const char *browser = avk_config_str(st->ctx->cfg, "publish.browser", NULL);
+    char *argv[3];
+    pid_t pid;
+
+    fprintf(stderr, "Open this address in a browser to let av-publish "
+                    "post for you:\n\n  %s\n\n",
+            url);
+    fflush(stderr);
+    if (!browser && (getenv("DISPLAY") || getenv("WAYLAND_DISPLAY")))
+        browser = "xdg-open";
+    if (!browser || !*browser)
+        return;
+    argv[0] = (char *)browser;
+    argv[1] = (char *)url;
+    argv[2] = NULL;
+    if (posix_spawnp(&pid, browser, NULL, NULL, argv, environ) == 0)
+        st->browser_pid = pid;
+}
+
+static void show_code(void *ud, const char *url, const char *code)
+{
+    (void)ud;
+    fprintf(stderr, "On any device, open %s and enter the code %s\n", url,
+            code);
+    fflush(stderr);
+}
+
+static int cmd_login(run_state *st, const char *provider, int logout)
+{
+    avk_ctx *ctx = st->ctx;
+    avk_err err = {0, ""};
+    avk_oauth_client c;
+    avk_oauth_token t;
+    int rc, found = 0;
+
+    memset(&t, 0, sizeof t);
+    if (strcmp(provider, "youtube") != 0) {
+        avk_fail(&err, AVK_EX_USAGE, "unknown account provider '%s' (youtube)",
+                 provider);
+        return avk_usage_error(ctx, &err, USAGE);
+    }
+    if ((rc = avk_oauth_client_config(&c, ctx->cfg, provider, &st->http,
+                                      &err)))
+        return avk_report(&ctx->diag, &err, rc);
+    if (logout) {
+        if ((rc = avk_cred_get(ctx->store, provider, "default", &t, &found,
+                               &err)))
+            return avk_report(&ctx->diag, &err, rc);
+        if (found && (t.refresh_token || t.access_token)) {
+            avk_err e2 = {0, ""};
+            if (avk_oauth_revoke(&c, t.refresh_token ? t.refresh_token
+                                                     : t.access_token,
+                                 &e2))
+                avk_warn(&ctx->diag, "%s: revocation failed (%s); the "
+                         "local tokens are removed anyway", provider, e2.msg);
+        }
+        avk_oauth_token_release(&t);
+        if ((rc = avk_cred_delete(ctx->store, provider, "default", &err)))
+            return avk_report(&ctx->diag, &err, rc);
+        avk_info(&ctx->diag, "%s: logged out", provider);
+        return 0;
+    }
+    if (st->o->device)
+        rc = avk_oauth_login_device(&c, show_code, st, &t, &err);
+    else
+        rc = avk_oauth_login_loopback(
+            &c, show_url, st,
+            (long long)(avk_config_num(ctx->cfg, "publish.login_timeout_s",
+                                       300) * 1000),
+            &t, &err);
+    if (st->browser_pid > 0) {
+        int status;
+        waitpid(st->browser_pid, &status, 0);
+    }
+    if (!rc)
+        rc = avk_cred_put(ctx->store, provider, "default", &t, &err);
+    if (!rc)
+        avk_info(&ctx->diag, "%s: logged in (scope %s)", provider,
+                 t.scope ? t.scope : "?");
+    avk_oauth_token_release(&t);
+    return rc ? avk_report(&ctx->diag, &err, rc) : 0;
+}
+
 /* ---- accounts ---- */
 
 static int cmd_accounts(avk_ctx *ctx)
@@ -653,6 +779,9 @@ int main(int argc, char **argv)
         {'n', "dry-run", AVK_OPT_FLAG, NULL,
          "print what would be sent and the quota it costs", &o.dry_run, NULL,
          NULL, 0},
+        {0, "device", AVK_OPT_FLAG, NULL,
+         "login: use the device flow (a code to enter on another device)",
+         &o.device, NULL, NULL, 0},
         {0, "wait-max", AVK_OPT_DOUBLE, "SECONDS",
          "longest wait for a quota, rate limit or another process (600)",
          &o.wait_max, NULL, NULL, 0},
@@ -683,8 +812,14 @@ int main(int argc, char **argv)
         rc = cmd_accounts(&ctx);
         goto out;
     }
-    if (args.n) {
+    if (args.n && strcmp(args.v[0], "login") && strcmp(args.v[0], "logout")) {
         avk_fail(&err, AVK_EX_USAGE, "unexpected argument '%s'", args.v[0]);
+        rc = avk_usage_error(&ctx, &err, USAGE);
+        goto out;
+    }
+    if (args.n && args.n != 2) {
+        avk_fail(&err, AVK_EX_USAGE, "%s needs a provider (youtube)",
+                 args.v[0]);
         rc = avk_usage_error(&ctx, &err, USAGE);
         goto out;
     }
@@ -718,6 +853,10 @@ int main(int argc, char **argv)
     }
     if ((rc = avk_http_opts_config(&st.http, ctx.cfg, &err))) {
         rc = avk_report(&ctx.diag, &err, rc);
+        goto cleanup;
+    }
+    if (args.n == 2) {
+        rc = cmd_login(&st, args.v[1], !strcmp(args.v[0], "logout"));
         goto cleanup;
     }
     if (o.dry_run) {

@@ -23,6 +23,7 @@ complete -c av-publish -l description -x -d 'description instead of .script.desc
 complete -c av-publish -l privacy -x -a 'private unlisted public' -d 'private (default), unlisted or public'
 complete -c av-publish -l publish-at -x -d 'scheduled publication time (ISO 8601, UTC)'
 complete -c av-publish -s n -l dry-run -d 'print what would be sent and the quota it costs'
+complete -c av-publish -l device -d 'login: use the device flow (a code to enter on another device)'
 complete -c av-publish -l wait-max -x -d 'longest wait for a quota, rate limit or another process (600)'
 complete -c av-publish -l project -x -a '(__av_project_ids)' -d 'read project ID from the store instead of stdin'
 complete -c av-publish -l force -d 'redo the stage even when its inputs are unchanged'

@@ -26,6 +26,20 @@ Routes:
     POST /upload/youtube/v3/thumbnails/set?videoId=ID   200
     GET  /_videos       completed videos [{id, bytes, sha256, snippet,
                         status}] (files written to --videos DIR too)
+    GET  /o/oauth2/v2/auth     the consent screen, approved at once: 302 to
+                               redirect_uri?code=..&state=..&scope=.. (needs
+                               client_id, response_type=code, an S256
+                               code_challenge)
+    POST /token                grant_type authorization_code (checks the
+                               PKCE verifier, client and redirect_uri),
+                               refresh_token (400 invalid_grant once revoked
+                               or after /_fault?kind=invalid_grant) and the
+                               device code grant (authorization_pending
+                               twice, then tokens); issued access tokens
+                               expire after --expires-in seconds
+    POST /device/code          {device_code, user_code, verification_url,
+                               expires_in, interval: 1}
+    POST /revoke               form token=..: revokes it
     POST /_fault?kind=K[&n=N]   arm a fault for the next N (1) uploads:
         503        a chunk PUT gets 503, nothing kept
         cut        a chunk PUT keeps half the chunk and the connection is
@@ -62,8 +76,117 @@ def gerr(status, reason, msg):
         status=status)
 
 
+oauth = {"codes": {}, "access": {}, "refresh": set(), "revoked": set(),
+         "device": {}, "n": 0}
+CLIENT_ID = "test-client.apps"
+CLIENT_SECRET = "test-client-secret"
+
+
 def authorized(req):
-    return req.headers.get("Authorization") == "Bearer " + app.args.token
+    auth = req.headers.get("Authorization", "")
+    if auth == "Bearer " + app.args.token:
+        return True
+    tok = auth[7:] if auth.startswith("Bearer ") else ""
+    with lock:
+        exp = oauth["access"].get(tok)
+    return exp is not None and exp > time.time() and tok not in oauth["revoked"]
+
+
+def b64url_sha256(s):
+    import base64
+    return base64.urlsafe_b64encode(
+        hashlib.sha256(s.encode()).digest()).decode().rstrip("=")
+
+
+def issue(scope, refresh=True):
+    with lock:
+        oauth["n"] += 1
+        n = oauth["n"]
+        acc = "ya29.fake-access-%d-SECRET" % n
+        oauth["access"][acc] = time.time() + app.args.expires_in
+        out = {"access_token": acc, "expires_in": app.args.expires_in,
+               "scope": scope, "token_type": "Bearer"}
+        if refresh:
+            ref = "1//fake-refresh-%d-SECRET" % n
+            oauth["refresh"].add(ref)
+            out["refresh_token"] = ref
+    return Reply.json(out)
+
+
+@app.route("GET", "/o/oauth2/v2/auth")
+def consent(req):
+    if req.arg("client_id") != CLIENT_ID or req.arg("response_type") != "code" \
+            or req.arg("code_challenge_method") != "S256" \
+            or not req.arg("code_challenge") or not req.arg("state"):
+        return Reply.text("bad authorization request", status=400)
+    with lock:
+        oauth["n"] += 1
+        code = "4/fake-code-%d" % oauth["n"]
+        oauth["codes"][code] = (req.arg("code_challenge"),
+                                req.arg("redirect_uri"), req.arg("scope"))
+    import urllib.parse
+    loc = "%s/?%s" % (req.arg("redirect_uri"), urllib.parse.urlencode(
+        {"code": code, "state": req.arg("state"), "scope": req.arg("scope")}))
+    return Reply(302, b"", {"Location": loc})
+
+
+def oerr(code, status=400):
+    return Reply.json({"error": code, "error_description": code}, status=status)
+
+
+@app.route("POST", "/token")
+def token(req):
+    f = req.form()
+    if f.get("client_id") != CLIENT_ID:
+        return oerr("invalid_client", 401)
+    grant = f.get("grant_type")
+    if grant == "authorization_code":
+        if f.get("client_secret") != CLIENT_SECRET:
+            return oerr("invalid_client", 401)
+        with lock:
+            c = oauth["codes"].pop(f.get("code"), None)
+        if not c or c[1] != f.get("redirect_uri") or \
+                b64url_sha256(f.get("code_verifier", "")) != c[0]:
+            return oerr("invalid_grant")
+        return issue(c[2])
+    if grant == "refresh_token":
+        r = f.get("refresh_token")
+        if take_fault("invalid_grant") or r not in oauth["refresh"] or \
+                r in oauth["revoked"]:
+            return oerr("invalid_grant")
+        return issue("https://www.googleapis.com/auth/youtube.upload", False)
+    if grant == "urn:ietf:params:oauth:grant-type:device_code":
+        with lock:
+            d = oauth["device"].get(f.get("device_code"))
+            if d is None:
+                return oerr("invalid_grant")
+            oauth["device"][f.get("device_code")] = d + 1
+        if d < 2:
+            return oerr("authorization_pending", 428)
+        return issue("https://www.googleapis.com/auth/youtube")
+    return oerr("unsupported_grant_type")
+
+
+@app.route("POST", "/device/code")
+def device(req):
+    f = req.form()
+    if f.get("client_id") != CLIENT_ID:
+        return oerr("invalid_client", 401)
+    with lock:
+        oauth["n"] += 1
+        dc = "device-%d" % oauth["n"]
+        oauth["device"][dc] = 0
+    return {"device_code": dc, "user_code": "ABCD-EFGH",
+            "verification_url": "https://www.google.com/device",
+            "expires_in": 1800, "interval": 1}
+
+
+@app.route("POST", "/revoke")
+def revoke(req):
+    t = req.form().get("token")
+    with lock:
+        oauth["revoked"].add(t)
+    return {}
 
 
 def take_fault(kind):
@@ -220,4 +343,5 @@ if __name__ == "__main__":
         ap.add_argument("--token", required=True)
         ap.add_argument("--videos")
         ap.add_argument("--chunk-delay", type=float, default=0.0)
+        ap.add_argument("--expires-in", type=int, default=3599)
     fakehttp.serve(app, setup=setup)
