@@ -49,7 +49,7 @@ typedef struct opts {
     avk_strlist to;
     const char *title, *description, *privacy, *publish_at;
     double wait_max;
-    int dry_run, device;
+    int dry_run, device, inbox;
 } opts;
 
 typedef struct run_state {
@@ -67,6 +67,8 @@ static const char *platform_of(const char *target)
 {
     if (!strcmp(target, "youtube"))
         return "youtube";
+    if (!strcmp(target, "tiktok"))
+        return "tiktok";
     if (!strncmp(target, "dir:", 4) && target[4])
         return "dir";
     return NULL;
@@ -112,7 +114,7 @@ static int collect_targets(run_state *st, const json_t *doc,
     for (i = 0; i < k; i++)
         if (!platform_of(v[i])) {
             avk_fail(err, AVK_EX_USAGE,
-                     "unknown target '%s' (youtube or dir:PATH)", v[i]);
+                     "unknown target '%s' (youtube, tiktok or dir:PATH)", v[i]);
             free(v);
             return AVK_EX_USAGE;
         }
@@ -135,6 +137,7 @@ typedef struct inputs {
     char *video_abs, *thumb_abs, *srt_abs, *vtt_abs;
     avk_pub_src src;
     const char **tags;
+    double duration;
 } inputs;
 
 static void inputs_release(inputs *in)
@@ -243,7 +246,7 @@ static long long youtube_cost(run_state *st, int thumb)
 }
 
 /* Local check against the platform's limits: refuses before any upload. */
-static int check_video(const char *platform, const inputs *in, avk_err *err)
+static int check_video(const char *platform, inputs *in, avk_err *err)
 {
     const avk_pub_limits *l = avk_pub_limits_for(platform);
     avk_probe p;
@@ -253,6 +256,7 @@ static int check_video(const char *platform, const inputs *in, avk_err *err)
         return 0;
     if ((rc = avk_probe_file(in->video_abs, &p, err)))
         return rc;
+    in->duration = p.duration;
     if ((rc = avk_pub_check_video(l, &p, err)))
         return avk_err_prefix(err, "video refused locally, nothing sent");
     return 0;
@@ -311,6 +315,33 @@ static int save_cb(void *ud, avk_err *err)
     long long lease =
         (long long)avk_config_num(s->st->ctx->cfg, "publish.lease_ms", 60000);
     return avk_pub_save(s->st->ctx->store, s->rec, s->st->owner, lease, err);
+}
+
+static int limit_cb(void *ud, const char *bucket, int max,
+                    long long window_ms, avk_err *err)
+{
+    save_ctx *s = ud;
+    const char *platform = platform_of(s->target);
+    long long t0 = avk_mono_ms(), wait = 0;
+    int rc, said = 0;
+
+    for (;;) {
+        if ((rc = avk_rate_try(s->st->ctx->store, platform, bucket, max,
+                               window_ms, &wait, err)))
+            return rc;
+        if (!wait)
+            return 0;
+        if (avk_mono_ms() - t0 + wait > (long long)(s->st->o->wait_max * 1000))
+            return avk_fail(err, AVK_EX_TEMPFAIL,
+                            "%s: rate limit of %d %s calls a minute reached; "
+                            "the wait would pass --wait-max",
+                            platform, max, bucket);
+        if (!said++)
+            avk_info(&s->st->ctx->diag,
+                     "%s: waiting %lld ms for the %s rate limit", s->target,
+                     wait, bucket);
+        avk_sleep_ms(wait);
+    }
 }
 
 static void say_cb(void *ud, const char *msg)
@@ -403,6 +434,9 @@ static int publish_one(run_state *st, const json_t *doc, const inputs *in,
     job.rec = &rec;
     job.save = save_cb;
     job.say = say_cb;
+    job.limit = limit_cb;
+    job.inbox = st->o->inbox;
+    job.duration = in->duration;
     job.ud = &sc;
     if (!rec.privacy[0])
         snprintf(rec.privacy, sizeof rec.privacy, "%s", job.privacy);
@@ -415,12 +449,14 @@ static int publish_one(run_state *st, const json_t *doc, const inputs *in,
         job.token = tok;
         if (rc)
             ; /* no account, or the refresh was refused */
-        else if (!rec.session[0] && !rec.remote_id[0])
+        else if (!strcmp(platform, "youtube") && !rec.session[0] &&
+                 !rec.remote_id[0])
             rc = take_quota(st, youtube_cost(st, in->has_thumb), err);
         else
             rc = 0;
         if (!rc)
-            rc = avk_pub_youtube(&job, err);
+            rc = !strcmp(platform, "tiktok") ? avk_pub_tiktok(&job, err)
+                                             : avk_pub_youtube(&job, err);
         job.token = NULL;
         wipe(tok);
     }
@@ -763,8 +799,8 @@ int main(int argc, char **argv)
     avk_opt common[AVK_COMMON_NOPTS + 1], stage[AVK_STAGE_NOPTS + 1];
     const avk_opt own[] = {
         {0, "to", AVK_OPT_LIST, "TARGET",
-         "publish to youtube or dir:PATH (repeatable)", &o.to,
-         "youtube|dir:", NULL, 0},
+         "publish to youtube, tiktok or dir:PATH (repeatable)", &o.to,
+         "youtube|tiktok|dir:", NULL, 0},
         {0, "title", AVK_OPT_STR, "TEXT", "title instead of .script.title",
          &o.title, NULL, NULL, 0},
         {0, "description", AVK_OPT_STR, "TEXT",
@@ -778,6 +814,9 @@ int main(int argc, char **argv)
          NULL, 0},
         {'n', "dry-run", AVK_OPT_FLAG, NULL,
          "print what would be sent and the quota it costs", &o.dry_run, NULL,
+         NULL, 0},
+        {0, "inbox", AVK_OPT_FLAG, NULL,
+         "tiktok: upload as a draft to the creator's inbox", &o.inbox, NULL,
          NULL, 0},
         {0, "device", AVK_OPT_FLAG, NULL,
          "login: use the device flow (a code to enter on another device)",

@@ -33,12 +33,19 @@ typedef struct avk_pub_job {
     const char *privacy;     /* private public unlisted (YouTube names) */
     const char *publish_at;  /* ISO time or NULL */
     int aigc;                /* declare synthetic media */
+    int inbox;               /* TikTok: upload as a draft to the inbox */
+    double duration;         /* probed, seconds */
     const avk_config *cfg;
     const avk_http_opts *http;
     const char *token;       /* bearer token, borrowed, never printed */
     avk_pub_rec *rec;
     int (*save)(void *ud, avk_err *err);
     void (*say)(void *ud, const char *msg);
+    /* Shared rate limiter: returns 0 once a slot of at most max calls per
+     * window_ms for (platform, bucket) is taken, waiting when needed;
+     * fails with AVK_EX_TEMPFAIL when the wait would pass the deadline. */
+    int (*limit)(void *ud, const char *bucket, int max, long long window_ms,
+                 avk_err *err);
     void *ud;
 } avk_pub_job;
 
@@ -61,6 +68,26 @@ int avk_pub_dir(avk_pub_job *job, const char *dir, avk_err *err);
  * AVK_EX_TEMPFAIL (still failing after youtube.max_resumes tries).
  */
 int avk_pub_youtube(avk_pub_job *job, avk_err *err);
+
+/*
+ * Post to TikTok (Content Posting API): creator_info query (privacy level
+ * must be one of the creator's options; the video no longer than the
+ * creator's maximum), direct post init with FILE_UPLOAD (or the inbox
+ * init with job->inbox), sequential chunks with Content-Range (206 more,
+ * 201 done; 416 realigns from the server's progress; 5xx retries the
+ * chunk), then status polling until PUBLISH_COMPLETE (SEND_TO_USER_INBOX
+ * for the inbox) or FAILED.  A resumed run asks status/fetch for
+ * uploaded_bytes and continues from that chunk.  Base URL
+ * tiktok.base_url (https://open.tiktokapis.com).  Errors inside a 200
+ * envelope are failures.  Fails as avk_pub_youtube.
+ */
+int avk_pub_tiktok(avk_pub_job *job, avk_err *err);
+
+/* TikTok chunking: chunk size and count for a file of size bytes with the
+ * preferred chunk (5-64 MB by default; min_chunk lowers the floor for
+ * tests).  The last chunk absorbs the remainder. */
+void avk_tiktok_chunks(long long size, long long want, long long min_chunk,
+                       long long *chunk, long long *count);
 
 /* The JSON body of the videos.insert session request (new reference). */
 json_t *avk_youtube_insert_body(const avk_pub_job *job);

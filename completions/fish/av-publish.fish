@@ -17,12 +17,13 @@ function __av_project_ids
     av-project $store ls --json 2>/dev/null | string replace -rf '^\{"id":"([a-z0-9_-]*)".*' '$1'
 end
 
-complete -c av-publish -l to -x -a 'youtube dir:' -d 'publish to youtube or dir:PATH (repeatable)'
+complete -c av-publish -l to -x -a 'youtube tiktok dir:' -d 'publish to youtube, tiktok or dir:PATH (repeatable)'
 complete -c av-publish -l title -x -d 'title instead of .script.title'
 complete -c av-publish -l description -x -d 'description instead of .script.description'
 complete -c av-publish -l privacy -x -a 'private unlisted public' -d 'private (default), unlisted or public'
 complete -c av-publish -l publish-at -x -d 'scheduled publication time (ISO 8601, UTC)'
 complete -c av-publish -s n -l dry-run -d 'print what would be sent and the quota it costs'
+complete -c av-publish -l inbox -d 'tiktok: upload as a draft to the creator\'s inbox'
 complete -c av-publish -l device -d 'login: use the device flow (a code to enter on another device)'
 complete -c av-publish -l wait-max -x -d 'longest wait for a quota, rate limit or another process (600)'
 complete -c av-publish -l project -x -a '(__av_project_ids)' -d 'read project ID from the store instead of stdin'
