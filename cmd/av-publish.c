@@ -69,6 +69,8 @@ static const char *platform_of(const char *target)
         return "youtube";
     if (!strcmp(target, "tiktok"))
         return "tiktok";
+    if (!strcmp(target, "instagram"))
+        return "instagram";
     if (!strncmp(target, "dir:", 4) && target[4])
         return "dir";
     return NULL;
@@ -114,7 +116,7 @@ static int collect_targets(run_state *st, const json_t *doc,
     for (i = 0; i < k; i++)
         if (!platform_of(v[i])) {
             avk_fail(err, AVK_EX_USAGE,
-                     "unknown target '%s' (youtube, tiktok or dir:PATH)", v[i]);
+                     "unknown target '%s' (youtube, tiktok, instagram or dir:PATH)", v[i]);
             free(v);
             return AVK_EX_USAGE;
         }
@@ -455,8 +457,9 @@ static int publish_one(run_state *st, const json_t *doc, const inputs *in,
         else
             rc = 0;
         if (!rc)
-            rc = !strcmp(platform, "tiktok") ? avk_pub_tiktok(&job, err)
-                                             : avk_pub_youtube(&job, err);
+            rc = !strcmp(platform, "tiktok")      ? avk_pub_tiktok(&job, err)
+                 : !strcmp(platform, "instagram") ? avk_pub_instagram(&job, err)
+                                                  : avk_pub_youtube(&job, err);
         job.token = NULL;
         wipe(tok);
     }
@@ -799,8 +802,8 @@ int main(int argc, char **argv)
     avk_opt common[AVK_COMMON_NOPTS + 1], stage[AVK_STAGE_NOPTS + 1];
     const avk_opt own[] = {
         {0, "to", AVK_OPT_LIST, "TARGET",
-         "publish to youtube, tiktok or dir:PATH (repeatable)", &o.to,
-         "youtube|tiktok|dir:", NULL, 0},
+         "publish to youtube, tiktok, instagram or dir:PATH (repeatable)",
+         &o.to, "youtube|tiktok|instagram|dir:", NULL, 0},
         {0, "title", AVK_OPT_STR, "TEXT", "title instead of .script.title",
          &o.title, NULL, NULL, 0},
         {0, "description", AVK_OPT_STR, "TEXT",

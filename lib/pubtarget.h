@@ -35,6 +35,7 @@ typedef struct avk_pub_job {
     int aigc;                /* declare synthetic media */
     int inbox;               /* TikTok: upload as a draft to the inbox */
     double duration;         /* probed, seconds */
+    const char *public_url;  /* the video at a public https URL, or NULL */
     const avk_config *cfg;
     const avk_http_opts *http;
     const char *token;       /* bearer token, borrowed, never printed */
@@ -82,6 +83,20 @@ int avk_pub_youtube(avk_pub_job *job, avk_err *err);
  * envelope are failures.  Fails as avk_pub_youtube.
  */
 int avk_pub_tiktok(avk_pub_job *job, avk_err *err);
+
+/*
+ * Publish a Reel on Instagram (Graph API): create a container with
+ * upload_type=resumable (or video_url when job->public_url is set), send
+ * the file to the rupload URI with offset/file_size headers (a resumed
+ * run asks the URI for the offset it holds), poll the container until
+ * FINISHED, then media_publish once.  Before any retry of media_publish,
+ * and after a media_publish that timed out, the container's status_code
+ * is checked, so a publication that went through is never repeated.
+ * Settings: instagram.base_url (https://graph.facebook.com/v21.0),
+ * instagram.user_id (required), instagram.poll_ms, instagram.poll_max_s,
+ * instagram.publish_timeout_ms.  Fails as avk_pub_youtube.
+ */
+int avk_pub_instagram(avk_pub_job *job, avk_err *err);
 
 /* TikTok chunking: chunk size and count for a file of size bytes with the
  * preferred chunk (5-64 MB by default; min_chunk lowers the floor for

@@ -99,13 +99,13 @@ is "$(jget "$out" publish.targets.0.privacy)" "inbox" "recorded as sent to the i
 # the shared rate limiter: 6 inits a minute across processes
 now=$(python3 -c 'import time; print(int(time.time()*1000))')
 for k in 1 2 3 4 5 6; do
-    sqlite3 .av/store.db "INSERT INTO rate_events VALUES ('tiktok','init',$((now - 59000)))"
+    sqlite3 .av/store.db "INSERT INTO rate_events VALUES ('tiktok','init',$((now - 57000)))"
 done
 render_doc "rate" v6.mp4 > rate.jsonl
 run av-publish --to tiktok --wait-max 0.2 < rate.jsonl
 is "$rc" 75 "rate limit reached, wait beyond --wait-max: exit 75"
 like "$err" "rate limit" "says so"
-run av-publish --to tiktok --wait-max 10 < rate.jsonl
+run av-publish --to tiktok --wait-max 20 < rate.jsonl
 is "$rc" 0 "waits for a free slot, then posts"
 like "$err" "waiting" "says it waits"
 
