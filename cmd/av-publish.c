@@ -73,6 +73,8 @@ static const char *platform_of(const char *target)
         return "instagram";
     if (!strncmp(target, "dir:", 4) && target[4])
         return "dir";
+    if (!strncmp(target, "s3://", 5) && target[5] && target[5] != '/')
+        return "s3";
     return NULL;
 }
 
@@ -116,7 +118,7 @@ static int collect_targets(run_state *st, const json_t *doc,
     for (i = 0; i < k; i++)
         if (!platform_of(v[i])) {
             avk_fail(err, AVK_EX_USAGE,
-                     "unknown target '%s' (youtube, tiktok, instagram or dir:PATH)", v[i]);
+                     "unknown target '%s' (youtube, tiktok, instagram, dir:PATH or s3://BUCKET/PREFIX)", v[i]);
             free(v);
             return AVK_EX_USAGE;
         }
@@ -445,6 +447,8 @@ static int publish_one(run_state *st, const json_t *doc, const inputs *in,
     rec.error[0] = '\0';
     if (!strcmp(platform, "dir")) {
         rc = avk_pub_dir(&job, target + 4, err);
+    } else if (!strcmp(platform, "s3")) {
+        rc = avk_pub_s3(&job, target, err);
     } else {
         char *tok = NULL;
         rc = token_for(st, platform, &tok, err);
@@ -802,8 +806,9 @@ int main(int argc, char **argv)
     avk_opt common[AVK_COMMON_NOPTS + 1], stage[AVK_STAGE_NOPTS + 1];
     const avk_opt own[] = {
         {0, "to", AVK_OPT_LIST, "TARGET",
-         "publish to youtube, tiktok, instagram or dir:PATH (repeatable)",
-         &o.to, "youtube|tiktok|instagram|dir:", NULL, 0},
+         "youtube, tiktok, instagram, dir:PATH or s3://BUCKET/PREFIX "
+         "(repeatable)",
+         &o.to, "youtube|tiktok|instagram|dir:|s3://", NULL, 0},
         {0, "title", AVK_OPT_STR, "TEXT", "title instead of .script.title",
          &o.title, NULL, NULL, 0},
         {0, "description", AVK_OPT_STR, "TEXT",

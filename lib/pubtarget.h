@@ -98,6 +98,21 @@ int avk_pub_tiktok(avk_pub_job *job, avk_err *err);
  */
 int avk_pub_instagram(avk_pub_job *job, avk_err *err);
 
+/*
+ * Copy the video, thumbnail, subtitles and a metadata JSON to an
+ * S3-compatible store: target "s3://BUCKET/PREFIX", path-style requests to
+ * s3.endpoint (https://s3.REGION.amazonaws.com) signed with Signature V4
+ * (s3.region, s3.access_key, s3.secret_key).  Files up to
+ * s3.multipart_threshold (64 MiB) go in one PUT; larger videos in a
+ * multipart upload of s3.part_size parts (8 MiB; S3 wants at least
+ * 5 MiB), whose UploadId is saved so that a resumed run lists the parts
+ * already stored and sends only the rest.  The metadata JSON goes last.
+ * The recorded url is s3.public_url/KEY when configured, else
+ * s3://BUCKET/KEY.  Fails with AVK_EX_NOPERM (403: signature, access),
+ * AVK_EX_TEMPFAIL (503 SlowDown, 500), AVK_EX_UNAVAILABLE (others).
+ */
+int avk_pub_s3(avk_pub_job *job, const char *target, avk_err *err);
+
 /* TikTok chunking: chunk size and count for a file of size bytes with the
  * preferred chunk (5-64 MB by default; min_chunk lowers the floor for
  * tests).  The last chunk absorbs the remainder. */

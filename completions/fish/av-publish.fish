@@ -17,7 +17,7 @@ function __av_project_ids
     av-project $store ls --json 2>/dev/null | string replace -rf '^\{"id":"([a-z0-9_-]*)".*' '$1'
 end
 
-complete -c av-publish -l to -x -a 'youtube tiktok instagram dir:' -d 'publish to youtube, tiktok, instagram or dir:PATH (repeatable)'
+complete -c av-publish -l to -x -a 'youtube tiktok instagram dir: s3://' -d 'youtube, tiktok, instagram, dir:PATH or s3://BUCKET/PREFIX (repeatable)'
 complete -c av-publish -l title -x -d 'title instead of .script.title'
 complete -c av-publish -l description -x -d 'description instead of .script.description'
 complete -c av-publish -l privacy -x -a 'private unlisted public' -d 'private (default), unlisted or public'
