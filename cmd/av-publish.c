@@ -390,6 +390,9 @@ static void wipe(char *s)
     }
 }
 
+static int public_copy(run_state *st, const char *project, const char *sha,
+                       char *out, size_t cap, avk_err *err);
+
 static int publish_one(run_state *st, const json_t *doc, const inputs *in,
                        const char *target, avk_err *err)
 {
@@ -402,6 +405,7 @@ static int publish_one(run_state *st, const json_t *doc, const inputs *in,
     avk_pub_rec rec;
     avk_pub_job job;
     save_ctx sc = {st, &rec, target};
+    char public_url[1024] = "";
     int outcome = 0, rc;
 
     if ((rc = avk_pub_meta_fit(platform, &in->src, &meta, err)))
@@ -444,6 +448,19 @@ static int publish_one(run_state *st, const json_t *doc, const inputs *in,
     job.ud = &sc;
     if (!rec.privacy[0])
         snprintf(rec.privacy, sizeof rec.privacy, "%s", job.privacy);
+    if (!strcmp(platform, "instagram"))
+        rc = public_copy(st, id, in->video.sha256, public_url,
+                         sizeof public_url, err);
+    if (rc) {
+        avk_pub_meta_release(&meta);
+        avk_pub_release(ctx->store, &rec, st->owner, NULL);
+        return rc;
+    }
+    if (public_url[0]) {
+        job.public_url = public_url;
+        avk_info(&ctx->diag, "%s: the video is already at %s; Instagram "
+                 "fetches it from there", target, public_url);
+    }
     rec.error[0] = '\0';
     if (!strcmp(platform, "dir")) {
         rc = avk_pub_dir(&job, target + 4, err);
@@ -481,6 +498,29 @@ static int publish_one(run_state *st, const json_t *doc, const inputs *in,
         avk_info(&ctx->diag, "%s: published %s", target, rec.url);
     avk_pub_meta_release(&meta);
     return rc;
+}
+
+/* The https URL of this video published earlier by another target of the
+ * same project (an s3:// target with s3.public_url), or "". */
+static int public_copy(run_state *st, const char *project, const char *sha,
+                       char *out, size_t cap, avk_err *err)
+{
+    avk_pub_rec *rows = NULL;
+    size_t n = 0, i;
+    int rc;
+
+    out[0] = '\0';
+    if ((rc = avk_pub_list(st->ctx->store, project, sha, &rows, &n, err)))
+        return rc;
+    for (i = 0; i < n; i++)
+        if (!strcmp(rows[i].state, "published") &&
+            !strncmp(rows[i].url, "https://", 8) &&
+            !strncmp(rows[i].target, "s3://", 5)) {
+            snprintf(out, cap, "%s", rows[i].url);
+            break;
+        }
+    free(rows);
+    return 0;
 }
 
 static json_t *rec_json(const avk_pub_rec *r)

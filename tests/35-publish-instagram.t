@@ -81,6 +81,16 @@ is "$(nmedia)" "$((n0 + 1))" "exactly one media"
 is "$(grep -c '/media_publish' log)" "$(nmedia)" "one media_publish per media: not retried (status checked instead)"
 like "$err" "checking the container" "says it checks before any retry"
 
+# a video already at a public URL (an earlier s3:// target): video_url
+render_doc "by url" v3.mp4 > url.jsonl
+uid=$(jget "$(cat url.jsonl)" id)
+usha=$(sha256sum v3.mp4 | cut -d' ' -f1)
+sqlite3 .av/store.db "INSERT INTO publications (project_id, target, video_sha256, state, url, created_at, updated_at) VALUES ('$uid', 's3://media/clips', '$usha', 'published', 'https://cdn.example.com/clips/$uid.mp4', 'x', 'x')"
+run av-publish --to instagram < url.jsonl
+is "$rc" 0 "published from the public URL: exit 0"
+python3 "$FAKE" check log "any(r['path'].endswith('/media') and r['form'].get('video_url') == 'https://cdn.example.com/clips/$uid.mp4' and 'upload_type' not in r['form'] for r in L)" 2>/dev/null
+ok $? "container created with video_url, no upload"
+
 # caption rules: 40 hashtags and a long text
 long=$(python3 -c 'print(("mot " * 800).strip())')
 render_doc "caption" v4.mp4 | python3 -c '
