@@ -109,6 +109,23 @@ run av-publish --to tiktok --wait-max 20 < rate.jsonl
 is "$rc" 0 "waits for a free slot, then posts"
 like "$err" "waiting" "says it waits"
 
+# eight processes at once share the 6-a-minute init limit
+sqlite3 .av/store.db "DELETE FROM rate_events"
+for k in 1 2 3 4 5 6 7 8; do render_doc "eight $k" v7.mp4 > e$k.jsonl; done
+for k in 1 2 3 4 5 6 7 8; do
+    av-publish --to tiktok --wait-max 1 < e$k.jsonl > e$k.out 2> e$k.err &
+    eval "p$k=\$!"
+done
+okc=0; limited=0
+for k in 1 2 3 4 5 6 7 8; do
+    eval "wait \$p$k"; r=$?
+    [ $r -eq 0 ] && okc=$((okc + 1))
+    [ $r -eq 75 ] && grep -q "rate limit" e$k.err && limited=$((limited + 1))
+    cat e$k.out e$k.err >> all-output.txt
+done
+is "$okc" "6" "eight processes at once: six inits within the minute"
+is "$limited" "2" "the other two stop at --wait-max with a clear message"
+
 # kill -9 in the middle, then resume
 sqlite3 .av/store.db "DELETE FROM rate_events"
 render_doc "killed" v8.mp4 > kill.jsonl

@@ -6,6 +6,7 @@
 #include "fsutil.h"
 #include "publish.h"
 #include "pubmeta.h"
+#include "pubtarget.h"
 #include "store.h"
 #include "tap.h"
 #include "workspace.h"
@@ -131,8 +132,26 @@ static void test_ledger(void)
     avk_rmtree(dir, NULL);
 }
 
+static void test_tiktok_chunks(void)
+{
+    long long chunk, count;
+
+    avk_tiktok_chunks(50000123LL, 10000000LL, 5000000LL, &chunk, &count);
+    ok(chunk == 10000000LL && count == 5,
+       "50,000,123 bytes in 10 MB chunks: 5 chunks");
+    is_int((int)(50000123LL - chunk * (count - 1)), 10000123,
+           "the last chunk absorbs the remainder");
+    avk_tiktok_chunks(4000000LL, 10000000LL, 5000000LL, &chunk, &count);
+    ok(chunk == 4000000LL && count == 1, "under 5 MB: one chunk of the file");
+    avk_tiktok_chunks(300000000LL, 100000000LL, 5000000LL, &chunk, &count);
+    ok(chunk == 64000000LL && count == 4, "chunks capped at 64 MB");
+    ok(300000000LL - chunk * (count - 1) <= 128000000LL,
+       "last chunk at most 128 MB");
+}
+
 int main(void)
 {
+    test_tiktok_chunks();
     test_fit();
     test_platforms();
     test_ledger();
