@@ -261,7 +261,7 @@ static int check_video(const char *platform, inputs *in, avk_err *err)
     if ((rc = avk_probe_file(in->video_abs, &p, err)))
         return rc;
     in->duration = p.duration;
-    if ((rc = avk_pub_check_video(l, &p, err)))
+    if (avk_pub_check_video(l, &p, err))
         return avk_err_prefix(err, "video refused locally, nothing sent");
     return 0;
 }
@@ -910,7 +910,7 @@ int main(int argc, char **argv)
         rc = avk_usage_error(&ctx, &err, USAGE);
         goto out;
     }
-    if (o.privacy && (rc = check_privacy(o.privacy, &err))) {
+    if (o.privacy && check_privacy(o.privacy, &err)) {
         rc = avk_usage_error(&ctx, &err, USAGE);
         goto out;
     }

@@ -632,8 +632,15 @@ int avk_oauth_access_token(avk_store *s, const avk_oauth_client *c,
         if (!rc)
             rc = avk_cred_put(s, c->provider, account, &t, err);
     }
-    if (!rc && !(*token = strdup(t.access_token)))
-        rc = avk_fail(err, AVK_EX_OSERR, "out of memory");
+    if (!rc && t.access_token) {
+        *token = strdup(t.access_token);
+        if (!*token)
+            rc = avk_fail(err, AVK_EX_OSERR, "out of memory");
+    } else if (!rc) {
+        rc = avk_fail(err, AVK_EX_NOPERM,
+                      "%s: no access token; run 'av-publish login %s'",
+                      c->provider, c->provider);
+    }
     avk_oauth_token_release(&t);
     return rc;
 }

@@ -175,6 +175,8 @@ int avk_pub_claim(avk_store *s, const char *project, const char *target,
     long long t0 = avk_mono_ms();
     int rc;
 
+    memset(rec, 0, sizeof *rec);
+    *outcome = 0;
     for (;;) {
         if ((rc = avk_store_tx(s, claim_tx, &c, err)))
             return rc;

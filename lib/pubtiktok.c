@@ -348,8 +348,8 @@ int avk_pub_tiktok(avk_pub_job *job, avk_err *err)
     long long poll_ms = (long long)avk_config_num(job->cfg, "tiktok.poll_ms", 5000);
     long long poll_max = (long long)avk_config_num(job->cfg, "tiktok.poll_max_s", 900) * 1000;
     int max_retries = (int)avk_config_num(job->cfg, "tiktok.max_retries", 8);
-    char status[64], reason[128], post[64];
-    long long uploaded, t0;
+    char status[64] = "", reason[128] = "", post[64] = "";
+    long long uploaded = 0, t0;
     int rc, what = TT_MORE, retries = 0, inits = 0, first = 1;
     sess s;
 

@@ -8,6 +8,7 @@
  */
 #include "sigv4.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -81,7 +82,7 @@ static int canon_query(avk_buf *out, const char *query)
             break;
         }
     }
-    if (!rc) {
+    if (!rc && n) {
         qsort(v, n, sizeof *v, cmp_pair);
         for (i = 0; i < n && !rc; i++)
             rc = avk_buf_printf(out, "%s%s=%s", i ? "&" : "", v[i].k, v[i].v);
@@ -131,8 +132,7 @@ static int sign(const avk_sigv4_key *k, const char *date8, const char *sts,
 
     if (!ks0)
         return AVK_EX_OSERR;
-    memcpy(ks0, "AWS4", 4);
-    memcpy(ks0 + 4, k->secret_key, sl + 1);
+    snprintf(ks0, sl + 5, "AWS4%s", k->secret_key);
     hmac(ks0, sl + 4, date8, kd);
     memset(ks0, 0, sl + 4);
     free(ks0);

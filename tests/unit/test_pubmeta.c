@@ -89,6 +89,9 @@ static void test_ledger(void)
     long long wait = 0;
     int out = 0, rc, i, okc;
 
+    memset(&r1, 0, sizeof r1);
+    memset(&r2, 0, sizeof r2);
+
     ok(mkdtemp(dir) != NULL, "temp dir");
     ok(avk_ws_init(dir, &out, &err) == 0, "workspace");
     ok(avk_store_open(dir, 1, &s, &err) == 0, "store opened: %s", err.msg);
