@@ -59,6 +59,7 @@ typedef struct run_state {
     char owner[96];
     int first_fail; /* exit code of the first failed target */
     pid_t browser_pid;
+    avk_stage_def *def; /* its status is set per document */
 } run_state;
 
 /* ---- targets ---- */
@@ -588,6 +589,8 @@ static int publish_fn(avk_ctx *ctx, json_t *doc, avk_stage_result *res,
                  nt == 1 ? platform_of(targets[0]) : "multi");
         if (fail && !st->first_fail)
             st->first_fail = fail;
+        /* the project counts as published only when every target is */
+        st->def->status = fail ? NULL : "published";
     }
     free(rows);
     free(targets);
@@ -953,6 +956,7 @@ int main(int argc, char **argv)
     /* exactly-once lives in the publications ledger, not in the stage
      * stamp: always look at every target */
     ctx.force = 1;
+    st.def = &def;
     rc = avk_stage_run(&ctx, &def, NULL, publish_fn, &st);
     if (!rc && st.first_fail)
         rc = st.first_fail;

@@ -74,6 +74,13 @@ is "$rc" 77 "youtube without an account: 77"
 like "$err" "av-publish login youtube" "says how to log in"
 is "$(sqlite3 .av/store.db "SELECT state FROM publications WHERE target='youtube'")" "failed" "failure recorded in the ledger"
 
+fdoc=$(render_doc "fails" ok.mp4)
+printf '%s\n' "$fdoc" | av-publish --to dir:fo --to youtube > /dev/null 2>&1
+fid=$(jget "$fdoc" id)
+unlike "$(sqlite3 .av/store.db "SELECT status FROM projects WHERE id='$fid'")" "published" "a failed target: the project is not marked published"
+is "$(jget "$(av-project show "$fid")" publish.targets.0.state)" "published" "the target that worked is recorded"
+is "$(jget "$(av-project show "$fid")" publish.targets.1.state)" "failed" "the failed target is recorded with its state"
+
 # --dry-run
 run av-publish --dry-run --to youtube --to dir:dry < in.jsonl
 is "$rc" 0 "--dry-run"
