@@ -45,6 +45,17 @@ like "$(cat out/2.jsonl)" 'QUOTED' "the odd topic went through intact"
 run make -s -j3 -f "$AVK_TOP/examples/batch/Makefile" TOPICS=topics.txt AV_BIN="$T/bin"
 is "$(sqlite3 batch/.av/store.db "SELECT count(*) FROM projects")" 3 "a second make does nothing"
 
+# --- the same Makefile with the real tools: three short videos, offline
+mkdir real && cd real
+printf '%s\n' "why cats purr" "how to brew tea" "three facts about rain" > topics.txt
+run make -s -j3 -f "$AVK_TOP/examples/batch/Makefile" TOPICS=topics.txt DURATION=5 RENDER_ARGS="--preview --no-music"
+is "$rc" 0 "make -j3 batch with the real tools"
+ok "$([ -s out/1.mp4 ] && [ -s out/2.mp4 ] && [ -s out/3.mp4 ]; echo $?)" "three real videos"
+for n in 1 2 3; do
+    is "$(jget "$(cat out/$n.jsonl)" render.vcodec)" "h264" "video $n is H.264"
+done
+cd "$T"
+
 # --- bundles through GNU parallel
 if ! command -v parallel >/dev/null 2>&1; then
     echo "# GNU parallel is not installed (tools/deps.sh installs it)"

@@ -4,6 +4,10 @@
 #   tools/deps.sh --install   install them (apt-get as root, or through sudo)
 #   tools/deps.sh --ensure    install only if something is missing
 #   tools/deps.sh --list      print the package names
+#   tools/deps.sh --npm       optional: install the npm test tools (s3rver, an
+#                             S3-compatible server that checks signatures, for
+#                             tests/36-publish-s3.t) into $AV_NPM_PREFIX
+#                             (default build/npm); needs npm and the registry
 set -eu
 
 PACKAGES="build-essential pkg-config perl python3 ca-certificates
@@ -55,9 +59,20 @@ install_all() {
         --no-install-recommends $PACKAGES >/dev/null
 }
 
+install_npm() {
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "deps.sh: npm not found; the S3 end-to-end test will be skipped" >&2
+        exit 1
+    fi
+    prefix=${AV_NPM_PREFIX:-build/npm}
+    mkdir -p "$prefix"
+    npm install --prefix "$prefix" --no-audit --no-fund --silent s3rver@3
+}
+
 case "${1:---ensure}" in
 --install) install_all ;;
 --ensure) if missing; then install_all; fi ;;
 --list) echo $PACKAGES ;;
-*) echo "usage: deps.sh --install|--ensure|--list" >&2; exit 64 ;;
+--npm) install_npm ;;
+*) echo "usage: deps.sh --install|--ensure|--list|--npm" >&2; exit 64 ;;
 esac

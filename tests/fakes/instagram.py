@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""instagram - a fake of the Instagram Graph API Reels publishing flow for
+tests/35-publish-instagram.t, built on fakehttp.
+
+    instagram.py --port-file FILE [--log FILE] [--lifetime S] --token TOKEN
+                 [--videos DIR] [--polls N]
+
+    POST /v21.0/{uid}/media        form media_type=REELS, caption (<= 2200
+        characters, <= 30 hashtags), share_to_feed, and upload_type=resumable
+        ({"id", "uri"}) or video_url ({"id"}; the fake "fetches" at once)
+    POST /ig-api-upload/v21.0/{cid}   Authorization: OAuth TOKEN, headers
+        offset (must equal the bytes held, else 400) and file_size; body
+        appended; {"success": true, "message": "Upload successful."}
+    GET  /ig-api-upload/v21.0/{cid}   {"offset": bytes held} (assumed resume
+        query; the published docs only say to resend with the offset)
+    GET  /v21.0/{cid}?fields=status_code,status   IN_PROGRESS until the
+        file is complete and then for --polls more polls, then FINISHED
+        (or ERROR after /_fault?kind=error), PUBLISHED once published
+    POST /v21.0/{uid}/media_publish?creation_id=CID   400 unless FINISHED;
+        creates one media {"id"}
+    GET  /v21.0/{media}?fields=permalink
+    GET  /_media       published media [{id, container, bytes, sha256, caption}]
+    POST /_fault?kind=K[&n=N]
+        cut            the next upload keeps half its body and the
+                       connection is cut without a reply
+        error          the next container ends in ERROR (2207026)
+        publish_slow   the next media_publish succeeds but answers only
+                       after 3 s (the client times out first)
+"""
+
+import hashlib
+import os
+import re
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fakehttp  # noqa: E402
+from fakehttp import Reply  # noqa: E402
+
+app = fakehttp.App()
+lock = threading.Lock()
+containers = {}
+media = []
+faults = []
+
+
+def take(kind):
+    with lock:
+        for f in faults:
+            if f[0] == kind and f[1] > 0:
+                f[1] -= 1
+                return True
+    return False
+
+
+def gerr(msg, code=100, status=400, sub=None):
+    e = {"message": msg, "type": "OAuthException", "code": code,
+         "fbtrace_id": "FAKE"}
+    if sub:
+        e["error_subcode"] = sub
+    return Reply.json({"error": e}, status=status)
+
+
+def authed(req, scheme="Bearer"):
+    return req.headers.get("Authorization") == scheme + " " + app.args.token
+
+
+@app.route("POST", "/_fault")
+def fault(req):
+    with lock:
+        faults.append([req.arg("kind"), int(req.arg("n", "1"))])
+    return {"ok": True}
+
+
+@app.route("GET", "/_media")
+def list_media(req):
+    with lock:
+        return Reply.json(media)
+
+
+@app.route("POST", "/v21.0/{uid}/media")
+def create(req):
+    if not authed(req):
+        return gerr("Invalid OAuth access token", 190, 401)
+    f = req.form()
+    if f.get("media_type") != "REELS":
+        return gerr("media_type must be REELS")
+    cap = f.get("caption", "")
+    if len(cap) > 2200 or len(re.findall(r"(?:^|\s)#\w", cap)) > 30:
+        return gerr("caption too long or too many hashtags", 100, 400, 2207018)
+    err = take("error")
+    with lock:
+        cid = "1789%04d" % (len(containers) + 1)
+        c = {"data": bytearray(), "size": None, "caption": cap, "polls": 0,
+             "state": "IN_PROGRESS", "error": err, "url": f.get("video_url")}
+        containers[cid] = c
+    if f.get("video_url"):
+        c["size"] = 0
+        return {"id": cid}
+    if f.get("upload_type") != "resumable":
+        return gerr("video_url or upload_type=resumable needed")
+    return {"id": cid, "uri": "http://%s/ig-api-upload/v21.0/%s" % (
+        req.headers.get("Host"), cid)}
+
+
+@app.route("POST", "/ig-api-upload/v21.0/{cid}")
+def rupload(req):
+    if not authed(req, "OAuth"):
+        return gerr("Invalid OAuth access token", 190, 401)
+    with lock:
+        c = containers.get(req.params["cid"])
+    if c is None:
+        return gerr("no such upload", 100, 404)
+    off, size = req.headers.get("offset"), req.headers.get("file_size")
+    if off is None or size is None:
+        return gerr("offset and file_size headers needed")
+    if int(off) != len(c["data"]):
+        return gerr("offset mismatch: have %d" % len(c["data"]))
+    cut = take("cut")
+    body = req.body[:len(req.body) // 2] if cut else req.body
+    with lock:
+        c["size"] = int(size)
+        c["data"] += body
+    if cut:
+        return Reply(200, b"x" * 50).cut(0)
+    return {"success": True, "message": "Upload successful."}
+
+
+@app.route("GET", "/ig-api-upload/v21.0/{cid}")
+def rupload_status(req):
+    if not authed(req, "OAuth"):
+        return gerr("Invalid OAuth access token", 190, 401)
+    with lock:
+        c = containers.get(req.params["cid"])
+    if c is None:
+        return gerr("no such upload", 100, 404)
+    return {"offset": len(c["data"])}
+
+
+@app.route("GET", "/v21.0/{obj}")
+def get_obj(req):
+    if not authed(req):
+        return gerr("Invalid OAuth access token", 190, 401)
+    oid = req.params["obj"]
+    with lock:
+        for m in media:
+            if m["id"] == oid:
+                return {"id": oid, "permalink": "https://www.instagram.com/reel/%s/" % oid}
+        c = containers.get(oid)
+        if c is None:
+            return gerr("Unsupported get request", 100, 400, 33)
+        complete = c["size"] is not None and len(c["data"]) >= c["size"]
+        if complete and c["state"] == "IN_PROGRESS":
+            c["polls"] += 1
+            if c["polls"] > app.args.polls:
+                c["state"] = "ERROR" if c["error"] else "FINISHED"
+        st = c["state"]
+    d = {"id": oid, "status_code": st}
+    d["status"] = "Error: 2207026" if st == "ERROR" else st
+    return d
+
+
+@app.route("POST", "/v21.0/{uid}/media_publish")
+def publish(req):
+    if not authed(req):
+        return gerr("Invalid OAuth access token", 190, 401)
+    cid = req.arg("creation_id")
+    with lock:
+        c = containers.get(cid)
+        if c is None or c["state"] != "FINISHED":
+            return gerr("The media is not ready for publishing", 9007, 400, 2207027)
+        mid = "1790%04d" % (len(media) + 1)
+        c["state"] = "PUBLISHED"
+        data = bytes(c["data"])
+        media.append({"id": mid, "container": cid, "bytes": len(data),
+                      "sha256": hashlib.sha256(data).hexdigest(),
+                      "caption": c["caption"], "video_url": c["url"]})
+        if app.args.videos:
+            with open(os.path.join(app.args.videos, mid + ".mp4"), "wb") as f:
+                f.write(data)
+    r = Reply.json({"id": mid})
+    if take("publish_slow"):
+        r.delay(3)
+    return r
+
+
+if __name__ == "__main__":
+    def setup(ap):
+        ap.add_argument("--token", required=True)
+        ap.add_argument("--videos")
+        ap.add_argument("--polls", type=int, default=2)
+    fakehttp.serve(app, setup=setup)
