@@ -31,6 +31,8 @@
  * trend_runs, trend_topics; see trendstore.h).
  * Version 3 adds av-schedule's tables (jobs, job_runs, post_plans; see
  * jobs.h and plan.h).
+ * Version 4 adds av-publish's tables (publications, credentials,
+ * rate_events, quota_usage; see publish.h and oauth.h).
  */
 #ifndef AVK_STORE_H
 #define AVK_STORE_H
