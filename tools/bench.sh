@@ -38,16 +38,16 @@ if command -v ffmpeg >/dev/null 2>&1 && [ -x /usr/bin/time ]; then
             5) x="(iw-iw/zoom)*on/315" ;;
             *) x="iw/2-iw/zoom/2" ;;
         esac
-        g="$g[$i:v]zoompan=z='$z':x='$x':y='ih/2-ih/zoom/2':d=315:s=1080x1920:fps=30,setsar=1,format=yuv420p[s$i];"
+        g="${g}[$i:v]zoompan=z='$z':x='$x':y='ih/2-ih/zoom/2':d=315:s=1080x1920:fps=30,setsar=1,format=yuv420p[s$i];"
         i=$((i + 1))
     done
-    g="$g[s0][s1]xfade=transition=fade:duration=0.5:offset=10[x1];"
-    g="$g[x1][s2]xfade=transition=fade:duration=0.5:offset=20[x2];"
-    g="$g[x2][s3]xfade=transition=fade:duration=0.5:offset=30[x3];"
-    g="$g[x3][s4]xfade=transition=fade:duration=0.5:offset=40[x4];"
-    g="$g[x4][s5]xfade=transition=fade:duration=0.5:offset=50[x5];"
-    g="$g[x5]subtitles=filename=subs.srt:force_style='Fontname=Noto Sans,Bold=1,Fontsize=22,Outline=3,MarginV=90'[v];"
-    g="$g[7:a]volume=0.15[bed];[6:a][bed]amix=inputs=2:duration=first:normalize=0[a]"
+    g="${g}[s0][s1]xfade=transition=fade:duration=0.5:offset=10[x1];"
+    g="${g}[x1][s2]xfade=transition=fade:duration=0.5:offset=20[x2];"
+    g="${g}[x2][s3]xfade=transition=fade:duration=0.5:offset=30[x3];"
+    g="${g}[x3][s4]xfade=transition=fade:duration=0.5:offset=40[x4];"
+    g="${g}[x4][s5]xfade=transition=fade:duration=0.5:offset=50[x5];"
+    g="${g}[x5]subtitles=filename=subs.srt:force_style='Fontname=Noto Sans,Bold=1,Fontsize=22,Outline=3,MarginV=90'[v];"
+    g="${g}[7:a]volume=0.15[bed];[6:a][bed]amix=inputs=2:duration=first:normalize=0[a]"
     if (cd "$work" && /usr/bin/time -f "%e %U %S %M" -o peer.time \
         ffmpeg -nostdin -hide_banner -loglevel error -y \
             -i scene0.jpg -i scene1.jpg -i scene2.jpg -i scene3.jpg \
