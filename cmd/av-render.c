@@ -1,7 +1,8 @@
 /*
  * av-render - turn each document's narration (.voice) and pictures
- * (.visuals) into the finished MP4, with a thumbnail and SRT/WebVTT
- * captions, recorded as assets in the document's .render.
+ * (.visuals) into the finished MP4, with a thumbnail, SRT/WebVTT captions
+ * and a contact sheet (a PNG grid, one picture per scene), recorded as
+ * assets in the document's .render.
  *
  *   av-render [options] < docs.jsonl > docs.jsonl
  *   av-render --project ID [options]
@@ -39,7 +40,7 @@
 
 typedef struct ropts {
     const char *output, *preset, *aspect, *template_, *music, *captions,
-        *encoder, *mood;
+        *encoder, *mood, *contact_sheet;
     int no_music, preview;
     long long seed;
 } ropts;
@@ -331,6 +332,36 @@ static int adopt(avk_ctx *ctx, const char *tmp, const char *type,
     return 0;
 }
 
+/* Copy the asset sec.key to the user's path pattern ("{id}" becomes the
+   project id); name gets the path written. */
+static int copy_out(avk_ctx *ctx, const json_t *doc, const json_t *sec,
+                    const char *key, const char *pattern, avk_buf *name,
+                    avk_err *err)
+{
+    const char *p = pattern, *q;
+    avk_asset a;
+    char *src;
+    int rc;
+
+    avk_buf_reset(name);
+    while ((q = strstr(p, "{id}"))) {
+        if (avk_buf_add(name, p, (size_t)(q - p)) ||
+            avk_buf_adds(name, avk_doc_id(doc)))
+            return avk_fail(err, AVK_EX_OSERR, "out of memory");
+        p = q + 4;
+    }
+    if (avk_buf_adds(name, p))
+        return avk_fail(err, AVK_EX_OSERR, "out of memory");
+    if ((rc = avk_asset_from_json(json_object_get(sec, key), ".render", &a,
+                                  err)))
+        return rc;
+    src = avk_asset_abspath(ctx->ws_root, &a);
+    rc = src ? avk_copy_file_atomic(src, name->data, 0644, err)
+             : avk_fail(err, AVK_EX_OSERR, "out of memory");
+    free(src);
+    return rc;
+}
+
 static double ms3(double t)
 {
     return round(t * 1000.0) / 1000.0;
@@ -348,7 +379,7 @@ static int render_stage(avk_ctx *ctx, json_t *doc, avk_stage_result *res,
     avk_render_scene *scenes = NULL;
     avk_render_word *w = NULL;
     char **paths = NULL;
-    char *narr = NULL, *tmp[4] = {NULL, NULL, NULL, NULL};
+    char *narr = NULL, *tmp[5] = {NULL, NULL, NULL, NULL, NULL};
     size_t nvis = 0, nsc, nw = 0, i;
     const char *title = NULL;
     int rc;
@@ -445,7 +476,8 @@ static int render_stage(avk_ctx *ctx, json_t *doc, avk_stage_result *res,
     if ((rc = avk_asset_tmp_path(ctx->ws_root, "mp4", &tmp[0], err)) ||
         (rc = avk_asset_tmp_path(ctx->ws_root, "jpg", &tmp[1], err)) ||
         (rc = avk_asset_tmp_path(ctx->ws_root, "srt", &tmp[2], err)) ||
-        (rc = avk_asset_tmp_path(ctx->ws_root, "vtt", &tmp[3], err)))
+        (rc = avk_asset_tmp_path(ctx->ws_root, "vtt", &tmp[3], err)) ||
+        (rc = avk_asset_tmp_path(ctx->ws_root, "png", &tmp[4], err)))
         goto done;
 
     avk_render_job_init(&job);
@@ -481,6 +513,7 @@ static int render_stage(avk_ctx *ctx, json_t *doc, avk_stage_result *res,
     job.thumbnail_path = tmp[1];
     job.srt_path = tmp[2];
     job.vtt_path = tmp[3];
+    job.contact_sheet_path = tmp[4];
     job.warn = on_warn;
     job.progress = ctx->quiet ? NULL : on_progress;
     job.ud = ctx;
@@ -500,32 +533,18 @@ static int render_stage(avk_ctx *ctx, json_t *doc, avk_stage_result *res,
     if ((rc = adopt(ctx, tmp[0], "video/mp4", sec, "video", err)) ||
         (rc = adopt(ctx, tmp[1], "image/jpeg", sec, "thumbnail", err)) ||
         (rc = adopt(ctx, tmp[2], "application/x-subrip", sec, "srt", err)) ||
-        (rc = adopt(ctx, tmp[3], "text/vtt", sec, "vtt", err))) {
+        (rc = adopt(ctx, tmp[3], "text/vtt", sec, "vtt", err)) ||
+        (rc = adopt(ctx, tmp[4], "image/png", sec, "contact_sheet", err))) {
         json_decref(sec);
         goto done;
     }
     if (o->output) {
-        /* The user's copy: "{id}" in the name becomes the project id. */
         avk_buf name;
-        const char *p = o->output, *q;
-        avk_asset va;
-        char *src;
         avk_buf_init(&name);
-        while ((q = strstr(p, "{id}"))) {
-            avk_buf_add(&name, p, (size_t)(q - p));
-            avk_buf_adds(&name, avk_doc_id(doc));
-            p = q + 4;
-        }
-        avk_buf_adds(&name, p);
-        if (su->ndocs++ > 0 && !strstr(o->output, "{id}"))
+        if (su->ndocs > 0 && !strstr(o->output, "{id}"))
             avk_warn(&ctx->diag, "'%s' is written again (use {id} in -o "
                      "for one file per project)", o->output);
-        avk_asset_from_json(json_object_get(sec, "video"), ".render.video",
-                            &va, NULL);
-        src = avk_asset_abspath(ctx->ws_root, &va);
-        rc = src ? avk_copy_file_atomic(src, name.data, 0644, err)
-                 : avk_fail(err, AVK_EX_OSERR, "out of memory");
-        free(src);
+        rc = copy_out(ctx, doc, sec, "video", o->output, &name, err);
         if (!rc)
             json_object_set_new(sec, "output", json_string(name.data));
         avk_buf_release(&name);
@@ -536,6 +555,22 @@ static int render_stage(avk_ctx *ctx, json_t *doc, avk_stage_result *res,
     } else {
         json_object_set_new(sec, "output", json_null());
     }
+    if (o->contact_sheet) {
+        avk_buf name;
+        avk_buf_init(&name);
+        if (su->ndocs > 0 && !strstr(o->contact_sheet, "{id}"))
+            avk_warn(&ctx->diag, "'%s' is written again (use {id} in "
+                     "--contact-sheet for one file per project)",
+                     o->contact_sheet);
+        rc = copy_out(ctx, doc, sec, "contact_sheet", o->contact_sheet,
+                      &name, err);
+        avk_buf_release(&name);
+        if (rc) {
+            json_decref(sec);
+            goto done;
+        }
+    }
+    su->ndocs++;
     json_object_set_new(sec, "duration", json_real(ms3(rr.duration)));
     json_object_set_new(sec, "width", json_integer(rr.width));
     json_object_set_new(sec, "height", json_integer(rr.height));
@@ -559,7 +594,7 @@ static int render_stage(avk_ctx *ctx, json_t *doc, avk_stage_result *res,
     avk_info(&ctx->diag, "project %s: %.1f s %dx%d rendered in %.1f s",
              avk_doc_id(doc), rr.duration, rr.width, rr.height, rr.seconds);
 done:
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < 5; i++) {
         if (rc && tmp[i])
             unlink(tmp[i]);
         free(tmp[i]);
@@ -584,6 +619,9 @@ int main(int argc, char **argv)
         {'o', "output", AVK_OPT_STR, "FILE",
          "also copy the video to FILE ({id} becomes the project id)",
          &o.output, "file", NULL, 0},
+        {0, "contact-sheet", AVK_OPT_STR, "FILE",
+         "also write the contact sheet PNG to FILE ({id}: the project id)",
+         &o.contact_sheet, "file", NULL, 0},
         {0, "preset", AVK_OPT_STR, "NAME",
          "platform: tiktok, shorts or reels (1080x1920, 30 fps)", &o.preset,
          "tiktok|shorts|reels", NULL, 0},
@@ -687,12 +725,13 @@ int main(int argc, char **argv)
         /* What changes the result beyond the document itself. */
         snprintf(fp, sizeof fp,
                  "tpl=%s:%s preset=%s aspect=%s captions=%s music=%s no=%d "
-                 "mood=%s encoder=%s seed=%lld preview=%d output=%s",
+                 "mood=%s encoder=%s seed=%lld preview=%d output=%s sheet=%s",
                  s.template_, s.tpl_hash, o.preset ? o.preset : "",
                  o.aspect ? o.aspect : "", o.captions ? o.captions : "", mh,
                  o.no_music, o.mood ? o.mood : "",
                  o.encoder ? o.encoder : "", o.seed, o.preview,
-                 o.output ? o.output : "");
+                 o.output ? o.output : "",
+                 o.contact_sheet ? o.contact_sheet : "");
     }
     rc = avk_stage_run(&ctx, &def, fp, render_stage, &ud);
 out:

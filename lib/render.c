@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <libavutil/frame.h>
+#include <libswscale/swscale.h>
 
 #include "caption.h"
 #include "encode.h"
@@ -33,6 +34,7 @@
 #include "motion.h"
 #include "music.h"
 #include "subs.h"
+#include "text.h"
 
 #define RING 2
 
@@ -103,6 +105,12 @@ typedef struct rctx {
     int want_thumb;
     const char *title;
     avk_buf title_buf, thumb_jpeg;
+    /* contact sheet: tiles copied in by the compositor */
+    avk_image sheet;
+    long long *sheet_frame; /* per scene, ascending */
+    size_t sheet_next;
+    int tile_w, tile_h, sheet_cols;
+    struct SwsContext *sws;
     /* ring between compositor and encoder */
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -229,6 +237,143 @@ static int compose(rctx *c, double t, AVFrame *out, avk_err *err)
     return 0;
 }
 
+void avk_render_sheet_size(int width, int height, size_t nscenes,
+                           int *sheet_w, int *sheet_h, int *tile_w,
+                           int *tile_h)
+{
+    int tw = width, th = height, cols, rows;
+
+    if (width >= height && width > AVK_SHEET_TILE) {
+        tw = AVK_SHEET_TILE;
+        th = (int)lrint((double)AVK_SHEET_TILE * height / width) & ~1;
+    } else if (height > width && height > AVK_SHEET_TILE) {
+        th = AVK_SHEET_TILE;
+        tw = (int)lrint((double)AVK_SHEET_TILE * width / height) & ~1;
+    }
+    if (tw < 2)
+        tw = 2;
+    if (th < 2)
+        th = 2;
+    if (!nscenes)
+        nscenes = 1;
+    cols = nscenes < AVK_SHEET_COLS ? (int)nscenes : AVK_SHEET_COLS;
+    rows = (int)((nscenes + (size_t)cols - 1) / (size_t)cols);
+    if (sheet_w)
+        *sheet_w = cols * tw + (cols + 1) * AVK_SHEET_GAP;
+    if (sheet_h)
+        *sheet_h = rows * (th + AVK_SHEET_LABEL) + (rows + 1) * AVK_SHEET_GAP;
+    if (tile_w)
+        *tile_w = tw;
+    if (tile_h)
+        *tile_h = th;
+}
+
+/* Scale frame f (the picture of scene i, no captions) into its tile. */
+static void sheet_tile(rctx *c, size_t i, const AVFrame *f)
+{
+    int col = (int)(i % (size_t)c->sheet_cols);
+    int row = (int)(i / (size_t)c->sheet_cols);
+    int x = AVK_SHEET_GAP + col * (c->tile_w + AVK_SHEET_GAP);
+    int y = AVK_SHEET_GAP + row * (c->tile_h + AVK_SHEET_LABEL + AVK_SHEET_GAP);
+    uint8_t *dst[4] = {c->sheet.px + (ptrdiff_t)y * c->sheet.stride + 4 * x,
+                       NULL, NULL, NULL};
+    int dst_stride[4] = {c->sheet.stride, 0, 0, 0};
+
+    sws_scale(c->sws, (const uint8_t *const *)f->data, f->linesize, 0,
+              f->height, dst, dst_stride);
+}
+
+/* Prepare the contact sheet: tile frames, the canvas and the scaler. */
+static int sheet_begin(rctx *c, avk_err *err)
+{
+    int sw, sh;
+    size_t i;
+
+    avk_render_sheet_size(c->W, c->H, c->ns, &sw, &sh, &c->tile_w,
+                          &c->tile_h);
+    c->sheet_cols = c->ns < AVK_SHEET_COLS ? (int)c->ns : AVK_SHEET_COLS;
+    if (avk_image_alloc(&c->sheet, sw, sh))
+        return avk_fail(err, AVK_EX_OSERR, "out of memory");
+    avk_image_fill(&c->sheet, 0x1C1C1CFFu);
+    c->sheet_frame = calloc(c->ns, sizeof *c->sheet_frame);
+    c->sws = sws_getContext(c->W, c->H, AV_PIX_FMT_YUV420P, c->tile_w,
+                            c->tile_h, AV_PIX_FMT_RGBA, SWS_AREA, NULL, NULL,
+                            NULL);
+    if (!c->sheet_frame || !c->sws)
+        return avk_fail(err, AVK_EX_OSERR, "out of memory");
+    /* The frames are BT.709 limited range; the sheet full-range RGB. */
+    sws_setColorspaceDetails(c->sws, sws_getCoefficients(SWS_CS_ITU709), 0,
+                             sws_getCoefficients(SWS_CS_DEFAULT), 1, 0,
+                             1 << 16, 1 << 16);
+    for (i = 0; i < c->ns; i++) {
+        double mid = 0.5 * (c->sc[i].s0 + c->sc[i].s1);
+        long long k = (long long)floor(mid * c->fps);
+        if (k >= c->nframes)
+            k = c->nframes - 1;
+        if (k < 0)
+            k = 0;
+        if (i > 0 && k < c->sheet_frame[i - 1])
+            k = c->sheet_frame[i - 1];
+        c->sheet_frame[i] = k;
+    }
+    return 0;
+}
+
+static void fmt_time(char *out, size_t n, double t)
+{
+    long ds = lround(t * 10.0); /* tenths */
+
+    if (ds % 10)
+        snprintf(out, n, "%ld:%02ld.%ld", ds / 600, ds / 10 % 60, ds % 10);
+    else
+        snprintf(out, n, "%ld:%02ld", ds / 600, ds / 10 % 60);
+}
+
+/* Label each tile and write the sheet as PNG. */
+static int sheet_finish(rctx *c, const char *path, avk_err *err)
+{
+    avk_fonts *fonts = avk_fonts_new(err);
+    avk_text_style st;
+    size_t i;
+    int r = 0;
+
+    if (!fonts)
+        return err ? err->code : AVK_EX_CONFIG;
+    avk_text_style_init(&st);
+    st.size_px = AVK_SHEET_LABEL * 0.56;
+    st.bold = 1;
+    st.color = 0xF0F0F0FFu;
+    st.align = AVK_TEXT_CENTER;
+    for (i = 0; i < c->ns && !r; i++) {
+        char label[160], a[64], b[64];
+        avk_text_layout *l;
+        int col = (int)(i % (size_t)c->sheet_cols);
+        int row = (int)(i / (size_t)c->sheet_cols);
+        double x = AVK_SHEET_GAP + col * (c->tile_w + AVK_SHEET_GAP);
+        double y = AVK_SHEET_GAP +
+                   row * (c->tile_h + AVK_SHEET_LABEL + AVK_SHEET_GAP) +
+                   c->tile_h;
+
+        fmt_time(a, sizeof a, c->sc[i].s0);
+        fmt_time(b, sizeof b, c->sc[i].s1);
+        snprintf(label, sizeof label, "%zu  %s-%s", i + 1, a, b);
+        if (!(l = avk_text_layout_new(fonts, label, &st, err))) {
+            r = err ? err->code : AVK_EX_SOFTWARE;
+            break;
+        }
+        /* Centred in the strip (clipped to the canvas when too wide). */
+        avk_text_draw(&c->sheet, l,
+                      x + (c->tile_w - avk_text_layout_width(l)) / 2,
+                      y + (AVK_SHEET_LABEL - avk_text_layout_height(l)) / 2,
+                      NULL, 0);
+        avk_text_layout_free(l);
+    }
+    avk_fonts_free(fonts);
+    if (!r)
+        r = avk_image_save_png(path, &c->sheet, err);
+    return r;
+}
+
 /* The compositor thread: frames 0..nframes-1 into the ring. */
 static void *compositor(void *arg)
 {
@@ -267,6 +412,11 @@ static void *compositor(void *arg)
                 break;
             if ((r = avk_yuv_encode_jpeg(c->fb, &c->thumb_jpeg, &c->cerrmsg)))
                 break;
+        }
+        while (c->sheet_frame && c->sheet_next < c->ns &&
+               c->sheet_frame[c->sheet_next] == n) {
+            sheet_tile(c, c->sheet_next, f);
+            c->sheet_next++;
         }
         if (c->caps && (r = avk_captions_draw(c->caps, t, f, &c->cerrmsg)))
             break;
@@ -421,6 +571,9 @@ static void rctx_release(rctx *c)
     avk_buf_release(&c->thumb_jpeg);
     avk_sampler_release(&c->samp);
     avk_captions_free(c->caps);
+    avk_image_release(&c->sheet);
+    free(c->sheet_frame);
+    sws_freeContext(c->sws);
 }
 
 int avk_render(const avk_render_job *job, avk_render_result *res,
@@ -435,7 +588,7 @@ int avk_render(const avk_render_job *job, avk_render_result *res,
     double lufs = 0, true_peak = 0;
     char *tmp = NULL;
     pthread_t th;
-    int r, wrote_thumb = 0, wrote_srt = 0, wrote_vtt = 0;
+    int r, wrote_thumb = 0, wrote_srt = 0, wrote_vtt = 0, wrote_sheet = 0;
     long long n, t0 = avk_mono_ms();
     struct stat st;
 
@@ -444,6 +597,7 @@ int avk_render(const avk_render_job *job, avk_render_result *res,
     avk_buf_init(&c.thumb_jpeg);
     avk_mix_init(&mix);
     avk_sampler_init(&c.samp);
+    avk_image_init(&c.sheet);
     c.job = job;
     c.W = job->width > 0 ? job->width : 1080;
     c.H = job->height > 0 ? job->height : 1920;
@@ -524,6 +678,8 @@ int avk_render(const avk_render_job *job, avk_render_result *res,
             c.title = c.title_buf.data;
         }
     }
+    if (job->contact_sheet_path && (r = sheet_begin(&c, err)))
+        goto fail;
     if (!(tmp = temp_beside(job->output_path, err))) {
         r = err ? err->code : AVK_EX_CANTCREAT;
         goto fail;
@@ -631,6 +787,16 @@ int avk_render(const avk_render_job *job, avk_render_result *res,
             goto fail_sync;
         wrote_vtt = 1;
     }
+    if (job->contact_sheet_path) {
+        if (c.sheet_next < c.ns) {
+            r = avk_fail(err, AVK_EX_SOFTWARE, "the contact sheet misses "
+                         "scene %zu", c.sheet_next + 1);
+            goto fail_sync;
+        }
+        if ((r = sheet_finish(&c, job->contact_sheet_path, err)))
+            goto fail_sync;
+        wrote_sheet = 1;
+    }
     if (rename(tmp, job->output_path) != 0) {
         r = avk_fail(err, AVK_EX_CANTCREAT, "cannot create '%s': %s",
                      job->output_path, strerror(errno));
@@ -678,6 +844,8 @@ fail:
         unlink(job->srt_path);
     if (wrote_vtt)
         unlink(job->vtt_path);
+    if (wrote_sheet)
+        unlink(job->contact_sheet_path);
     free(cues);
     avk_mix_release(&mix);
     rctx_release(&c);

@@ -13,7 +13,15 @@
  * the video encoder one by one, so memory stays flat as the video gets
  * longer.  The output is written to a temporary file beside output_path
  * and renamed over it at the end: on any error nothing is left at
- * output_path (nor at the thumbnail/SRT/VTT paths).
+ * output_path (nor at the thumbnail/SRT/VTT/contact sheet paths).
+ *
+ * The contact sheet (optional) is a PNG grid with one picture per scene,
+ * taken at the middle of the scene's span (without captions), downscaled
+ * so that its longer side is AVK_SHEET_TILE px (or the frame's size when
+ * that is smaller), with the scene's number and its start-end times drawn
+ * on a strip of AVK_SHEET_LABEL px under it.  Columns: min(scenes,
+ * AVK_SHEET_COLS); rows: as many as needed; AVK_SHEET_GAP px between and
+ * around tiles.  avk_render_sheet_size() gives the resulting size.
  *
  * Text (captions, title) is only ever data: it is laid out and drawn, never
  * passed through any syntax (no filter graphs, no subtitle markup).
@@ -123,6 +131,7 @@ typedef struct avk_render_job {
     const char *thumbnail_path; /* optional JPEG */
     const char *srt_path;       /* optional */
     const char *vtt_path;       /* optional */
+    const char *contact_sheet_path; /* optional PNG, one tile per scene */
 
     void (*progress)(void *ud, double done_s, double total_s);
     void (*warn)(void *ud, const char *msg);
@@ -154,6 +163,17 @@ void avk_render_job_init(avk_render_job *job);
  */
 int avk_render(const avk_render_job *job, avk_render_result *res,
                avk_err *err);
+
+#define AVK_SHEET_TILE 320
+#define AVK_SHEET_LABEL 32
+#define AVK_SHEET_GAP 8
+#define AVK_SHEET_COLS 6
+
+/* The contact sheet's size for nscenes scenes of a width x height video,
+   and the size of one tile (tile_w/tile_h may be NULL). */
+void avk_render_sheet_size(int width, int height, size_t nscenes,
+                           int *sheet_w, int *sheet_h, int *tile_w,
+                           int *tile_h);
 
 /* Parse names used by templates and command lines ("zoom-in", "crossfade",
    "word"...); -1 for an unknown name. */

@@ -2,7 +2,7 @@
 # av-render end to end: a workspace, a document with narration and two
 # pictures as assets, a render at 180x320, and the refusals.
 set -u
-echo "1..19"
+echo "1..22"
 t=$(mktemp -d "${TMPDIR:-/tmp}/avk-av-render.XXXXXX")
 trap 'rm -rf "$t"' EXIT INT TERM
 n=0
@@ -25,7 +25,7 @@ words='[{"text":"Hello","start":0.1,"end":0.5,"scene":0},{"text":"\"wo:r%ld\\\\{
 printf '{"version":1,"id":"rendert01","topic":"t","lang":"en","format":{"width":180,"height":320,"fps":30,"aspect":"9:16"},"script":{"title":"Title","scenes":[{"text":"a"},{"text":"b"}]},"voice":{"audio":%s,"duration":4.0,"scenes":[{"start":0,"end":1.9},{"start":2.0,"end":4.0}],"words":%s},"visuals":{"scenes":[{"asset":%s,"kind":"image"},{"asset":%s,"kind":"image"}]}}\n' \
     "$v" "$words" "$a" "$b" >doc.jsonl
 
-av-render -q -o "out-{id}.mp4" <doc.jsonl >out.jsonl 2>err.txt
+av-render -q -o "out-{id}.mp4" --contact-sheet "sheet-{id}.png" <doc.jsonl >out.jsonl 2>err.txt
 check $? "render succeeds"
 test -s out-rendert01.mp4
 check $? "the -o copy is written with the id"
@@ -37,7 +37,7 @@ ok = (r["width"] == 180 and r["height"] == 320 and r["fps"] == 30
       and abs(r["duration"] - 4.0) < 0.04 and r["vcodec"] == "h264"
       and r["acodec"] == "aac" and r["template"] == "bold"
       and r["output"] == "out-rendert01.mp4")
-for k in ("video", "thumbnail", "srt", "vtt"):
+for k in ("video", "thumbnail", "srt", "vtt", "contact_sheet"):
     ok = ok and os.path.getsize(r[k]["path"]) == r[k]["bytes"]
 sys.exit(0 if ok else 1)
 PY
@@ -50,6 +50,30 @@ head -1 "$vtt" | grep -q WEBVTT
 check $? "WebVTT file"
 "$AVK_BUILD/tests/render_frame" out-rendert01.mp4 0.3 f.png 2>/dev/null
 check $? "a frame decodes"
+cmp -s sheet-rendert01.png "$(python3 -c 'import json;print(json.loads(open("out.jsonl").read())["render"]["contact_sheet"]["path"])')"
+check $? "--contact-sheet writes the sheet asset's copy"
+# Two 180x320 scenes: tiles of 180x320 (no larger than 320), two columns,
+# a 32 px label strip, 8 px gaps: 2*180+3*8 x 320+32+2*8.
+python3 - sheet-rendert01.png <<'PY'
+import struct, sys, zlib
+b = open(sys.argv[1], "rb").read()
+assert b[:8] == b"\x89PNG\r\n\x1a\n"
+i, idat, w = 8, b"", None
+while i < len(b):
+    n, t = struct.unpack(">I4s", b[i:i + 8])
+    c = b[i + 8:i + 8 + n]
+    if t == b"IHDR":
+        w, h, depth, ctype = struct.unpack(">IIBB", c[:10])
+    elif t == b"IDAT":
+        idat += c
+    i += 12 + n
+bpp = {2: 3, 6: 4}[ctype]
+raw = zlib.decompress(idat)
+sys.exit(0 if (w, h, depth) == (384, 368, 8) and len(raw) == h * (1 + w * bpp) else 1)
+PY
+check $? "the contact sheet is a PNG of the expected grid size"
+python3 -c 'import json,sys;r=json.loads(open("out.jsonl").read())["render"];sys.exit(0 if r["contact_sheet"]["type"]=="image/png" else 1)'
+check $? ".render.contact_sheet is an image/png asset"
 
 av-render -q --preview --template clean --captions phrase --no-music <doc.jsonl >p.jsonl 2>/dev/null
 check $? "preview render"

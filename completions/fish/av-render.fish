@@ -18,6 +18,7 @@ function __av_project_ids
 end
 
 complete -c av-render -s o -l output -r -F -d 'also copy the video to FILE ({id} becomes the project id)'
+complete -c av-render -l contact-sheet -r -F -d 'also write the contact sheet PNG to FILE ({id}: the project id)'
 complete -c av-render -l preset -x -a 'tiktok shorts reels' -d 'platform: tiktok, shorts or reels (1080x1920, 30 fps)'
 complete -c av-render -l aspect -x -a '9:16 1:1 16:9 4:5' -d '9:16, 1:1, 16:9 or 4:5 (default: the document\'s)'
 complete -c av-render -l template -x -a 'bold clean punchy' -d 'render template (default bold)'

@@ -1,9 +1,12 @@
 /*
  * render_bench.c - the render reference job (docs: reference-job.md).
  *
- *   render_bench [-w W -h H -s SECONDS] [-g] DIR [RESULTS]
+ *   render_bench [-w W -h H -s SECONDS] [-L LONG] [-g] DIR [RESULTS]
  *
- * (-g: only generate the inputs, for other tests.)
+ * (-g: only generate the inputs, for other tests and for tools/bench.sh's
+ * ffmpeg peer; the captions are also written as DIR/subs.srt.  -L LONG:
+ * also render the job LONG seconds long, to show that peak memory stays
+ * flat as the video gets longer.)
  *
  * Generates the job's inputs in DIR (six 1440x2560 JPEGs drawn
  * procedurally and written by libavcodec's mjpeg encoder, SECONDS of
@@ -67,10 +70,10 @@ static int make_jpeg(const char *path, int i, avk_err *err)
 }
 
 /* Narration-like audio: voiced syllables with pauses. */
-static int make_voice(const char *path, avk_err *err)
+static int make_voice(const char *path, double secs, avk_err *err)
 {
     avk_pcm p;
-    size_t n = (size_t)(SECS * 48000), i;
+    size_t n = (size_t)(secs * 48000), i;
     int r;
 
     avk_pcm_init(&p);
@@ -98,7 +101,25 @@ static const char *lines[] = {
     "Move your body", "every single day", "Sleep is not", "a luxury",
 };
 
-static int job_run(const char *dir, int floor_only)
+/* The caption lines as SRT, for the ffmpeg peer's subtitles filter. */
+static int make_srt(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    int i, n = (int)(SECS / 2);
+
+    if (!f)
+        return -1;
+    for (i = 0; i < n; i++) {
+        int a = i * 2000, b = a + 1600;
+        fprintf(f, "%d\n%02d:%02d:%02d,%03d --> %02d:%02d:%02d,%03d\n%s\n\n",
+                i + 1, a / 3600000, a / 60000 % 60, a / 1000 % 60, a % 1000,
+                b / 3600000, b / 60000 % 60, b / 1000 % 60, b % 1000,
+                lines[(size_t)i % (sizeof lines / sizeof lines[0])]);
+    }
+    return fclose(f) ? -1 : 0;
+}
+
+static int job_run(const char *dir, int floor_only, double secs)
 {
     avk_err err = {0};
     char path[NSCENES + 4][1024];
@@ -174,9 +195,11 @@ static int job_run(const char *dir, int floor_only)
     {
         avk_render_job job;
         avk_render_result res;
-        avk_render_scene sc[NSCENES];
+        avk_render_scene *sc;
         avk_render_word *words;
-        size_t nw = 0, nlines = (size_t)(SECS / 2);
+        size_t nw = 0, nlines = (size_t)(secs / 2);
+        /* Scenes of SECS / NSCENES seconds each, cycling the six stills. */
+        int nsc = (int)lround(secs / (SECS / NSCENES));
         static const int motions[NSCENES] = {
             AVK_MOTION_ZOOM_IN, AVK_MOTION_ZOOM_OUT, AVK_MOTION_PAN_LEFT,
             AVK_MOTION_ZOOM_IN, AVK_MOTION_ZOOM_OUT, AVK_MOTION_PAN_RIGHT};
@@ -185,31 +208,43 @@ static int job_run(const char *dir, int floor_only)
         job.width = W;
         job.height = H;
         job.fps = FPS;
-        for (i = 0; i < NSCENES; i++) {
+        if (nsc < 1)
+            nsc = 1;
+        sc = calloc((size_t)nsc, sizeof *sc);
+        if (!sc)
+            return 1;
+        for (i = 0; i < NSCENES; i++)
             snprintf(path[i], sizeof path[i], "%s/scene%d.jpg", dir, i);
-            sc[i].path = path[i];
+        for (i = 0; i < nsc; i++) {
+            sc[i].path = path[i % NSCENES];
             sc[i].is_video = 0;
-            sc[i].start = SECS * i / NSCENES;
-            sc[i].end = SECS * (i + 1) / NSCENES;
-            sc[i].motion = motions[i];
+            sc[i].start = secs * i / nsc;
+            sc[i].end = secs * (i + 1) / nsc;
+            sc[i].motion = motions[i % NSCENES];
             sc[i].transition = AVK_TRANS_CROSSFADE;
         }
         job.scenes = sc;
-        job.nscenes = NSCENES;
-        snprintf(path[NSCENES], sizeof path[0], "%s/voice.wav", dir);
+        job.nscenes = (size_t)nsc;
+        if (secs == SECS)
+            snprintf(path[NSCENES], sizeof path[0], "%s/voice.wav", dir);
+        else
+            snprintf(path[NSCENES], sizeof path[0], "%s/voice-long.wav", dir);
         snprintf(path[NSCENES + 1], sizeof path[0], "%s/job.mp4", dir);
         snprintf(path[NSCENES + 2], sizeof path[0], "%s/job.jpg", dir);
         job.narration_path = path[NSCENES];
         job.output_path = path[NSCENES + 1];
         job.thumbnail_path = path[NSCENES + 2];
         words = calloc(nlines * 4, sizeof *words);
-        if (!words)
+        if (!words) {
+            free(sc);
             return 1;
+        }
         for (i = 0; i < (int)nlines; i++) {
             const char *line = lines[(size_t)i % (sizeof lines / sizeof lines[0])];
             /* split the line into words on spaces (static storage) */
-            static char buf[64][64];
-            char *s = buf[i % 64], *tok, *save = NULL;
+            static char buf[16][64];
+            char *s = buf[(size_t)i % (sizeof lines / sizeof lines[0])];
+            char *tok, *save = NULL;
             int k = 0, nk = 0;
             snprintf(s, 64, "%s", line);
             for (tok = s; *tok; tok++)
@@ -221,7 +256,7 @@ static int job_run(const char *dir, int floor_only)
                 words[nw].text = tok;
                 words[nw].start = i * 2.0 + k * 1.6 / nk;
                 words[nw].end = words[nw].start + 1.6 / nk * 0.9;
-                words[nw].scene = (int)(i * 2.0 / (SECS / NSCENES));
+                words[nw].scene = (int)(i * 2.0 / (secs / nsc));
                 nw++;
             }
         }
@@ -233,6 +268,7 @@ static int job_run(const char *dir, int floor_only)
         job.music_mood = "upbeat";
         r = avk_render(&job, &res, &err);
         free(words);
+        free(sc);
         if (r) {
             fprintf(stderr, "job: %s\n", err.msg);
             return 1;
@@ -242,8 +278,8 @@ static int job_run(const char *dir, int floor_only)
 }
 
 /* Run one part in a child; wall seconds and peak RSS (MB). */
-static int timed_child(const char *dir, int floor_only, double *secs,
-                       double *cpu, double *rss_mb)
+static int timed_child(const char *dir, int floor_only, double len,
+                       double *secs, double *cpu, double *rss_mb)
 {
     long long t0 = avk_mono_ms();
     struct rusage ru;
@@ -258,7 +294,7 @@ static int timed_child(const char *dir, int floor_only, double *secs,
            leaving holes in a heap (glibc's adaptive threshold). */
         if (!floor_only)
             mallopt(M_MMAP_THRESHOLD, 1 << 20);
-        _exit(job_run(dir, floor_only));
+        _exit(job_run(dir, floor_only, len));
     }
     if (wait4(pid, &st, 0, &ru) < 0)
         return -1;
@@ -274,19 +310,21 @@ int main(int argc, char **argv)
     avk_err err = {0};
     char path[1024];
     const char *dir, *results;
-    double fs, fr, js, jr, fc, jc;
+    double fs, fr, js, jr, fc, jc, lsecs = 0, ls = 0, lc = 0, lr = 0;
     int i, opt, gen_only = 0;
     FILE *out;
 
     av_log_set_level(AV_LOG_ERROR);
-    while ((opt = getopt(argc, argv, "w:h:s:g")) != -1) {
+    while ((opt = getopt(argc, argv, "w:h:s:L:g")) != -1) {
         switch (opt) {
         case 'g': gen_only = 1; break;
         case 'w': W = atoi(optarg); break;
         case 'h': H = atoi(optarg); break;
         case 's': SECS = atof(optarg); break;
+        case 'L': lsecs = atof(optarg); break;
         default:
-            fprintf(stderr, "usage: render_bench [-w W -h H -s S] DIR [RESULTS]\n");
+            fprintf(stderr, "usage: render_bench [-w W -h H -s S] [-L S] [-g] DIR "
+                    "[RESULTS]\n");
             return 64;
         }
     }
@@ -308,14 +346,25 @@ int main(int argc, char **argv)
         }
     }
     snprintf(path, sizeof path, "%s/voice.wav", dir);
-    if (make_voice(path, &err)) {
+    if (make_voice(path, SECS, &err)) {
         fprintf(stderr, "render_bench: %s\n", err.msg);
+        return 1;
+    }
+    snprintf(path, sizeof path, "%s/voice-long.wav", dir);
+    if (lsecs > 0 && make_voice(path, lsecs, &err)) {
+        fprintf(stderr, "render_bench: %s\n", err.msg);
+        return 1;
+    }
+    snprintf(path, sizeof path, "%s/subs.srt", dir);
+    if (make_srt(path)) {
+        fprintf(stderr, "render_bench: cannot write '%s'\n", path);
         return 1;
     }
     if (gen_only)
         return 0;
-    if (timed_child(dir, 1, &fs, &fc, &fr) ||
-        timed_child(dir, 0, &js, &jc, &jr)) {
+    if (timed_child(dir, 1, SECS, &fs, &fc, &fr) ||
+        timed_child(dir, 0, SECS, &js, &jc, &jr) ||
+        (lsecs > 0 && timed_child(dir, 0, lsecs, &ls, &lc, &lr))) {
         fprintf(stderr, "render_bench: a run failed\n");
         return 1;
     }
@@ -333,6 +382,13 @@ int main(int argc, char **argv)
                 "peak RSS %6.1f MB\n", js, jc, jr);
         fprintf(f, "ratio job/floor: %.2f wall, %.2f CPU (target <= 1.25; "
                 "RSS target <= 300 MB)\n", js / fs, jc / fc);
+        if (lsecs > 0) {
+            fprintf(f, "long job (%.0f s, %d frames):     %7.2f s wall %7.2f s "
+                    "CPU  peak RSS %6.1f MB\n", lsecs, (int)(lsecs * FPS),
+                    ls, lc, lr);
+            fprintf(f, "peak RSS long/60 s: %.3f (%.1f MB vs %.1f MB; "
+                    "target <= 1.10)\n", lr / jr, lr, jr);
+        }
     }
     if (out)
         fclose(out);

@@ -20,6 +20,7 @@
 #include "encode.h"
 #include "frames.h"
 #include "fsutil.h"
+#include "image.h"
 #include "motion.h"
 #include "music.h"
 #include "render.h"
@@ -352,8 +353,29 @@ static void test_render_ok(void)
     job.thumbnail_path = tpath("thumb.jpg");
     job.srt_path = tpath("out.srt");
     job.vtt_path = tpath("out.vtt");
+    job.contact_sheet_path = tpath("sheet.png");
     r = avk_render(&job, &res, &err);
     ok(r == 0, "render succeeds%s%s", r ? ": " : "", r ? err.msg : "");
+    {
+        /* Two tiles of 180x320 side by side; a dark, then b bright. */
+        avk_image im;
+        int sw, sh, ok_load;
+        avk_image_init(&im);
+        avk_render_sheet_size(W, H, 2, &sw, &sh, NULL, NULL);
+        ok_load = !avk_image_load(tpath("sheet.png"), &im, &err);
+        ok(ok_load && im.w == sw && im.h == sh && sw == 2 * W + 24,
+           "contact sheet %dx%d", im.w, im.h);
+        if (ok_load) {
+            const uint8_t *pa = im.px + (size_t)(8 + H / 2) * (size_t)im.stride +
+                                4 * (8 + W / 2);
+            const uint8_t *pb = pa + 4 * (W + 8);
+            ok(pb[1] > pa[1] + 30, "tile 2 is the bright scene (%d vs %d)",
+               pb[1], pa[1]);
+        } else {
+            ok(0, "tile 2 is the bright scene");
+        }
+        avk_image_release(&im);
+    }
     probe_file(tpath("out.mp4"), &p);
     ok(p.ok && p.nstreams == 2, "two streams");
     ok(p.h264 && p.aac, "h264 + aac");
@@ -597,6 +619,31 @@ static void test_bad_inputs(void)
     ok(!exists("/nonexistent-dir/x/out.mp4"), "nothing written there");
 }
 
+static void test_sheet_size(void)
+{
+    int w, h, tw, th;
+
+    /* 1080x1920: 180x320 tiles; 6 columns at most. */
+    avk_render_sheet_size(1080, 1920, 1, &w, &h, &tw, &th);
+    is_int(tw, 180, "sheet tile width 9:16");
+    is_int(th, 320, "sheet tile height 9:16");
+    is_int(w, 180 + 2 * 8, "sheet of one scene: width");
+    is_int(h, 320 + 32 + 2 * 8, "sheet of one scene: height");
+    avk_render_sheet_size(1080, 1920, 6, &w, &h, NULL, NULL);
+    is_int(w, 6 * 180 + 7 * 8, "six scenes: one row of six");
+    is_int(h, 320 + 32 + 2 * 8, "six scenes: one row");
+    avk_render_sheet_size(1080, 1920, 13, &w, &h, NULL, NULL);
+    is_int(w, 6 * 180 + 7 * 8, "thirteen scenes: six columns");
+    is_int(h, 3 * (320 + 32) + 4 * 8, "thirteen scenes: three rows");
+    avk_render_sheet_size(1920, 1080, 2, &w, &h, &tw, &th);
+    is_int(tw, 320, "landscape tile width");
+    is_int(th, 180, "landscape tile height");
+    /* Smaller than a tile: the frame's own size. */
+    avk_render_sheet_size(60, 106, 3, &w, &h, &tw, &th);
+    ok(tw == 60 && th == 106 && w == 3 * 60 + 4 * 8 &&
+           h == 106 + 32 + 2 * 8, "small frames are not enlarged");
+}
+
 int main(void)
 {
     char tmpl[] = "/tmp/avk-render-XXXXXX";
@@ -610,6 +657,7 @@ int main(void)
     make_image(tpath("b.jpg"), 360, 640, 190, 150, 120);
     make_voice(tpath("voice.wav"), 3.0);
     test_subs();
+    test_sheet_size();
     test_motion();
     test_music();
     test_render_ok();
