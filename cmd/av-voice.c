@@ -10,7 +10,8 @@
  * .voice.scenes[i] lines up with .script.scenes[i] and the visuals.
  * Settings come from, later wins: the built-in defaults, configuration
  * (voice.provider, voice.voice, voice.style, voice.rate, voice.pitch,
- * voice.scene_pause, voice.loudness), the document (.settings.voice,
+ * voice.scene_pause, voice.loudness; for the network voices
+ * elevenlabs.* and openai.*, see speak_net), the document (.settings.voice,
  * .settings.voice_style, .settings.style read leniently), then flags.
  * Only this file prints; the speech work is lib/tts_espeak.c.
  */
@@ -159,7 +160,9 @@ static int resolve(const vopts *o, const avk_config *cfg, const json_t *doc,
          * then the document's .settings.voice, then the flags */
         char key[64];
 
-        snprintf(key, sizeof key, "%s.model", provider);
+        /* openai.model is the chat model of av-script: not a voice */
+        snprintf(key, sizeof key, "%s.%s", provider,
+                 strcmp(provider, "openai") ? "model" : "tts_model");
         copy(v->model, sizeof v->model,
              cfg ? avk_config_str(cfg, key, "") : "");
         snprintf(key, sizeof key, "%s.voice", provider);
