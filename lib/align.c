@@ -145,11 +145,10 @@ int avk_align_words(const avk_pcm *ref_pcm, const avk_words *ref,
     double prev = 0;
     span *rp = NULL, *tp = NULL, *anc = NULL;
     size_t nrp, ntp, na = 0, i, j;
-    int rc;
 
     avk_words_release(out);
-    if ((rc = analyse(ref_pcm, &ron, &roff, &rp, &nrp)) ||
-        (rc = analyse(pcm, &ton, &toff, &tp, &ntp)))
+    if (analyse(ref_pcm, &ron, &roff, &rp, &nrp) ||
+        analyse(pcm, &ton, &toff, &tp, &ntp))
         goto oom;
     anc = calloc(2 * ref->n + 2, sizeof *anc);
     if (!anc)

@@ -281,23 +281,22 @@ int avk_tts_net_run(avk_tts_net *n, const avk_tts_provider *p,
     for (i = 0; i < nscenes; i++) {
         double t0;
 
-        if (i > 0 && (rc = avk_pcm_append_silence(
-                          out, (size_t)(pause * RATE + 0.5))))
+        if (i > 0 &&
+            avk_pcm_append_silence(out, (size_t)(pause * RATE + 0.5)))
             goto oom;
         t0 = avk_pcm_duration(out);
         if (!speakable(scenes[i])) {
-            if ((rc = avk_pcm_append_silence(out, RATE / 4)))
+            if (avk_pcm_append_silence(out, RATE / 4))
                 goto oom;
         } else {
             if ((rc = one_scene(n, p, scenes[i], &pcm, &w, err)))
                 goto fail;
-            if ((rc = avk_pcm_append(out, pcm.data, pcm.frames)))
+            if (avk_pcm_append(out, pcm.data, pcm.frames))
                 goto oom;
             for (k = 0; words && k < w.n; k++)
-                if ((rc = avk_words_add(words, w.v[k].text,
-                                        strlen(w.v[k].text),
-                                        t0 + w.v[k].start, t0 + w.v[k].end,
-                                        (int)i)))
+                if (avk_words_add(words, w.v[k].text, strlen(w.v[k].text),
+                                  t0 + w.v[k].start, t0 + w.v[k].end,
+                                  (int)i))
                     goto oom;
         }
         if (scene_start)
@@ -307,10 +306,10 @@ int avk_tts_net_run(avk_tts_net *n, const avk_tts_provider *p,
         avk_pcm_release(&pcm);
         avk_words_release(&w);
     }
-    if ((rc = avk_loudness_normalize(
-             out, n->target_lufs != 0 ? n->target_lufs : -16.0,
-             n->max_true_peak_dbtp != 0 ? n->max_true_peak_dbtp : -1.5,
-             NULL)))
+    if (avk_loudness_normalize(
+            out, n->target_lufs != 0 ? n->target_lufs : -16.0,
+            n->max_true_peak_dbtp != 0 ? n->max_true_peak_dbtp : -1.5,
+            NULL))
         goto oom;
     return 0;
 oom:
