@@ -84,8 +84,8 @@ int avk_tts_espeak(const avk_tts_opts *o, const char *const *scenes,
  * container FFmpeg reads, resampled to 48 kHz mono); an empty, truncated
  * or corrupt reply is an error.  With a store and a workspace, each
  * scene's decoded audio (before normalisation) is cached as a WAV asset
- * keyed by provider, model, voice, text and the parameters that change
- * the sound (never the key or the base URL); a hit makes no request.
+ * keyed by provider, base URL, model, voice, text and the parameters
+ * that change the sound (never the key); a hit makes no request.
  * ElevenLabs word times come from the reply's character alignment;
  * OpenAI replies carry none, so words are placed with avk_align_words()
  * from espeak-ng's timing of the same text.

@@ -201,7 +201,8 @@ int avk_tts_elevenlabs(avk_tts_net *n, const char *const *scenes,
                         n->key_var ? n->key_var : "ELEVENLABS_API_KEY");
     if (!n->voice || !*n->voice)
         n->voice = "21m00Tcm4TlvDq8ikWAM";
-    params = json_pack("{s:s, s:s}", "voice", n->voice, "format",
+    params = json_pack("{s:s, s:s, s:s}", "base_url", n->base_url, "voice",
+                       n->voice, "format",
                        n->format ? n->format : "mp3_44100_128");
     if (!params)
         return avk_fail(err, AVK_EX_OSERR, "out of memory");

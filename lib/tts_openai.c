@@ -116,7 +116,8 @@ int avk_tts_openai(avk_tts_net *n, const char *const *scenes,
         return avk_fail(err, AVK_EX_CONFIG,
                         "openai: no API key: set %s",
                         n->key_var ? n->key_var : "OPENAI_API_KEY");
-    params = json_pack("{s:s, s:s, s:f}", "voice",
+    params = json_pack("{s:s, s:s, s:s, s:f}", "base_url", n->base_url,
+                       "voice",
                        n->voice ? n->voice : "alloy", "format",
                        n->format ? n->format : "wav", "speed",
                        n->speed > 0 ? n->speed : 1.0);
