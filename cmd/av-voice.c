@@ -10,7 +10,8 @@
  * .voice.scenes[i] lines up with .script.scenes[i] and the visuals.
  * Settings come from, later wins: the built-in defaults, configuration
  * (voice.provider, voice.voice, voice.style, voice.rate, voice.pitch,
- * voice.scene_pause, voice.loudness), the document (.settings.voice,
+ * voice.scene_pause, voice.loudness; for the network voices
+ * elevenlabs.* and openai.*, see speak_net), the document (.settings.voice,
  * .settings.voice_style, .settings.style read leniently), then flags.
  * Only this file prints; the speech work is lib/tts_espeak.c.
  */
@@ -27,6 +28,7 @@
 #include "cli.h"
 #include "doc.h"
 #include "fsutil.h"
+#include "http.h"
 #include "tts.h"
 
 #define PROG "av-voice"
@@ -37,6 +39,7 @@
 
 typedef struct vopts {
     const char *text, *output, *words, *voice, *style, *provider, *lang;
+    const char *model;
     long long rate, pitch;
     double scene_pause, loudness;
 } vopts;
@@ -44,6 +47,7 @@ typedef struct vopts {
 /* What one synthesis uses, after flags, document and configuration. */
 typedef struct vsettings {
     char lang[32], voice[64], style[32];
+    char provider[16], model[64], netvoice[128];
     int rate, pitch;
     double pause, loudness;
 } vsettings;
@@ -116,6 +120,7 @@ static int resolve(const vopts *o, const avk_config *cfg, const json_t *doc,
         if ((s = json_string_value(json_object_get(settings, "voice")))) {
             /* A voice name meant for another provider: keep the
              * language's espeak-ng voice. */
+            copy(v->netvoice, sizeof v->netvoice, s);
             if (avk_tts_espeak_has_voice(s))
                 copy(v->voice, sizeof v->voice, s);
             else if (diag)
@@ -143,10 +148,33 @@ static int resolve(const vopts *o, const avk_config *cfg, const json_t *doc,
         v->pause = o->scene_pause;
     if (o->loudness < 0)
         v->loudness = o->loudness;
-    if (strcmp(provider, "espeak") != 0)
+    copy(v->provider, sizeof v->provider, provider);
+    if (strcmp(provider, "espeak") && strcmp(provider, "elevenlabs") &&
+        strcmp(provider, "openai"))
         return avk_fail(err, AVK_EX_UNAVAILABLE,
-                        "voice provider '%s' is not available (espeak)",
+                        "voice provider '%s' is not available (espeak, "
+                        "elevenlabs, openai)",
                         provider);
+    if (strcmp(provider, "espeak")) {
+        /* network voices: <provider>.voice / .model in the configuration,
+         * then the document's .settings.voice, then the flags */
+        char key[64];
+
+        /* openai.model is the chat model of av-script: not a voice */
+        snprintf(key, sizeof key, "%s.%s", provider,
+                 strcmp(provider, "openai") ? "model" : "tts_model");
+        copy(v->model, sizeof v->model,
+             cfg ? avk_config_str(cfg, key, "") : "");
+        snprintf(key, sizeof key, "%s.voice", provider);
+        if (!v->netvoice[0] && cfg)
+            copy(v->netvoice, sizeof v->netvoice,
+                 avk_config_str(cfg, key, ""));
+        if (o->voice)
+            copy(v->netvoice, sizeof v->netvoice, o->voice);
+        if (o->model)
+            copy(v->model, sizeof v->model, o->model);
+        v->voice[0] = '\0'; /* the espeak voice only times openai words */
+    }
     if (!v->voice[0] && !avk_tts_espeak_voice(v->lang))
         return avk_fail(err, AVK_EX_DATAERR,
                         "no espeak-ng voice for language '%s'", v->lang);
@@ -161,12 +189,66 @@ static int resolve(const vopts *o, const avk_config *cfg, const json_t *doc,
     return 0;
 }
 
-static int speak(const vsettings *v, const char *const *scenes, size_t n,
-                 avk_pcm *pcm, avk_words *words, double *ss, double *se,
-                 avk_err *err)
+/* A network provider's request settings from the configuration:
+ * <provider>.base_url, .api_key, .output_format (elevenlabs) or
+ * .response_format and .speed (openai), and the http section. */
+static int speak_net(avk_ctx *ctx, const vsettings *v,
+                     const char *const *scenes, size_t n, avk_pcm *pcm,
+                     avk_words *words, double *ss, double *se, avk_err *err)
+{
+    const avk_config *c = ctx->cfg;
+    int eleven = !strcmp(v->provider, "elevenlabs");
+    avk_http_opts h = avk_http_opts_default();
+    avk_tts_net t;
+    int rc;
+
+    if (c ? (rc = avk_http_opts_config(&h, c, err))
+          : (rc = avk_http_opts_env(&h, err)))
+        return rc;
+    avk_tts_net_init(&t);
+    t.http = &h;
+    t.lang = v->lang;
+    t.scene_pause_s = v->pause;
+    t.target_lufs = v->loudness;
+    t.model = v->model[0] ? v->model : NULL;
+    t.voice = v->netvoice[0] ? v->netvoice : NULL;
+    t.store = ctx->store;
+    t.ws_root = ctx->ws_root;
+    if (eleven) {
+        t.key_var = "ELEVENLABS_API_KEY";
+        t.base_url = c ? avk_config_str(c, "elevenlabs.base_url",
+                                        "https://api.elevenlabs.io")
+                       : "https://api.elevenlabs.io";
+        t.api_key = c ? avk_config_str(c, "elevenlabs.api_key", NULL) : NULL;
+        t.format = c ? avk_config_str(c, "elevenlabs.output_format", NULL)
+                     : NULL;
+        rc = avk_tts_elevenlabs(&t, scenes, n, pcm, words, ss, se, err);
+    } else {
+        t.key_var = "OPENAI_API_KEY";
+        t.base_url = c ? avk_config_str(c, "openai.base_url",
+                                        "https://api.openai.com/v1")
+                       : "https://api.openai.com/v1";
+        t.api_key = c ? avk_config_str(c, "openai.api_key", NULL) : NULL;
+        t.format = c ? avk_config_str(c, "openai.response_format", NULL)
+                     : NULL;
+        t.speed = c ? avk_config_num(c, "openai.speed", 0) : 0;
+        rc = avk_tts_openai(&t, scenes, n, pcm, words, ss, se, err);
+    }
+    if (!rc)
+        avk_debug(&ctx->diag, "%s: %d request%s, %d from the cache",
+                  v->provider, t.requests, t.requests == 1 ? "" : "s",
+                  t.cache_hits);
+    return rc;
+}
+
+static int speak(avk_ctx *ctx, const vsettings *v,
+                 const char *const *scenes, size_t n, avk_pcm *pcm,
+                 avk_words *words, double *ss, double *se, avk_err *err)
 {
     avk_tts_opts t;
 
+    if (strcmp(v->provider, "espeak"))
+        return speak_net(ctx, v, scenes, n, pcm, words, ss, se, err);
     avk_tts_opts_init(&t);
     t.lang = v->lang;
     t.voice = v->voice[0] ? v->voice : NULL;
@@ -185,7 +267,10 @@ static json_t *section(const vsettings *v, const avk_pcm *pcm,
 {
     avk_loudness m;
     json_t *sec, *scenes = json_array(), *words = json_array();
-    const char *voice = v->voice[0] ? v->voice : avk_tts_espeak_voice(v->lang);
+    const char *voice = strcmp(v->provider, "espeak")
+                            ? v->netvoice
+                            : v->voice[0] ? v->voice
+                                          : avk_tts_espeak_voice(v->lang);
     size_t i;
 
     avk_loudness_measure(pcm, &m);
@@ -199,8 +284,10 @@ static json_t *section(const vsettings *v, const avk_pcm *pcm,
                              "start", ms3(w->v[i].start), "end",
                              ms3(w->v[i].end), "scene", w->v[i].scene));
     sec = json_pack("{s:f, s:s, s:s, s:s, s:s}", "duration",
-                    ms3(avk_pcm_duration(pcm)), "provider", "espeak", "voice",
+                    ms3(avk_pcm_duration(pcm)), "provider", v->provider, "voice",
                     voice ? voice : "", "lang", v->lang, "style", v->style);
+    if (v->model[0])
+        json_object_set_new(sec, "model", json_string(v->model));
     if (v->rate)
         json_object_set_new(sec, "rate", json_integer(v->rate));
     json_object_set_new(sec, "loudness",
@@ -263,7 +350,7 @@ static int voice_stage(avk_ctx *ctx, json_t *doc, avk_stage_result *res,
             goto done;
     }
     if ((rc = resolve(o, ctx->cfg, doc, &v, &ctx->diag, err)) ||
-        (rc = speak(&v, texts, n, &pcm, &words, ss, se, err)) ||
+        (rc = speak(ctx, &v, texts, n, &pcm, &words, ss, se, err)) ||
         (rc = avk_asset_tmp_path(ctx->ws_root, "wav", &tmp, err)))
         goto done;
     if ((rc = avk_audio_write_wav(tmp, &pcm, err)) ||
@@ -273,9 +360,11 @@ static int voice_stage(avk_ctx *ctx, json_t *doc, avk_stage_result *res,
     }
     res->section = section(&v, &pcm, &words, ss, se, n);
     json_object_set_new(res->section, "audio", avk_asset_to_json(&a));
-    snprintf(res->provider, sizeof res->provider, "espeak");
+    snprintf(res->provider, sizeof res->provider, "%s", v.provider);
     snprintf(res->model, sizeof res->model, "%s",
-             v.voice[0] ? v.voice : avk_tts_espeak_voice(v.lang));
+             strcmp(v.provider, "espeak")
+                 ? v.model
+                 : v.voice[0] ? v.voice : avk_tts_espeak_voice(v.lang));
     avk_info(&ctx->diag, "project %s: %.1f s of speech, %zu words",
              avk_doc_id(doc), avk_pcm_duration(&pcm), words.n);
 done:
@@ -318,6 +407,13 @@ static int standalone(avk_ctx *ctx, const vopts *o)
         return avk_usage_error(ctx, &err, USAGE);
     }
     avk_ctx_load_config(ctx, NULL); /* optional: defaults without it */
+    if (o->provider && strcmp(o->provider, "espeak")) {
+        /* the request cache, when run inside a workspace */
+        avk_err ignored = {0, ""};
+
+        if (avk_ctx_open_store(ctx, &ignored) && ctx->store == NULL)
+            avk_debug(&ctx->diag, "no workspace: no request cache");
+    }
     if (!strcmp(o->text, "-")) {
         if (avk_buf_read_fd(&text, 0))
             return avk_report(&ctx->diag,
@@ -359,7 +455,7 @@ static int standalone(avk_ctx *ctx, const vopts *o)
         goto done;
     }
     if ((rc = resolve(o, ctx->cfg, NULL, &v, &ctx->diag, &err)) ||
-        (rc = speak(&v, scenes, n, &pcm, &words, ss, se, &err)))
+        (rc = speak(ctx, &v, scenes, n, &pcm, &words, ss, se, &err)))
         goto done;
     rc = strcmp(ext, ".wav") == 0
              ? avk_audio_write_wav(o->output, &pcm, &err)
@@ -426,12 +522,17 @@ int main(int argc, char **argv)
         {0, "words", AVK_OPT_STR, "FILE",
          "with --text: write timings and loudness as JSON (- for stdout)",
          &o.words, "file", NULL, 0},
-        {0, "provider", AVK_OPT_STR, "NAME", "speech engine (espeak)",
-         &o.provider, "espeak", NULL, 0},
+        {0, "provider", AVK_OPT_STR, "NAME",
+         "speech engine: espeak (default), elevenlabs or openai",
+         &o.provider, "espeak|elevenlabs|openai", NULL, 0},
+        {0, "model", AVK_OPT_STR, "NAME",
+         "network voice model (eleven_multilingual_v2, tts-1, ...)",
+         &o.model, NULL, NULL, 0},
         {0, "lang", AVK_OPT_STR, "LANG",
          "language (default: the document's, or en)", &o.lang, NULL, NULL, 0},
         {0, "voice", AVK_OPT_STR, "NAME",
-         "engine voice, e.g. en-gb or en-us+f3 (default: the language's)",
+         "voice: espeak-ng's (en-gb, en-us+f3; default: the language's), "
+         "an ElevenLabs voice id or an OpenAI voice (alloy, ...)",
          &o.voice, NULL, NULL, 0},
         {0, "style", AVK_OPT_STR, "STYLE", "professional, energetic or calm",
          &o.style, "professional|energetic|calm", NULL, 0},
@@ -518,9 +619,11 @@ int main(int argc, char **argv)
             goto out;
         }
         snprintf(fp, sizeof fp,
-                 "provider=espeak lang=%s voice=%s style=%s rate=%d "
-                 "pitch=%d pause=%g loudness=%g flags=%s/%s/%s",
-                 v.lang, v.voice, v.style, v.rate, v.pitch, v.pause,
+                 "provider=%s model=%s netvoice=%s lang=%s voice=%s "
+                 "style=%s rate=%d pitch=%d pause=%g loudness=%g "
+                 "flags=%s/%s/%s",
+                 v.provider, v.model, v.netvoice, v.lang, v.voice, v.style,
+                 v.rate, v.pitch, v.pause,
                  v.loudness, o.lang ? o.lang : "", o.voice ? o.voice : "",
                  o.style ? o.style : "");
     }

@@ -101,7 +101,7 @@ is "$(jget "$out" voice.style)" energetic "a funny script is spoken energeticall
 like "$err" "Rachel" "and the fallback is noted"
 run av-voice --style shouty < script.jsonl
 is "$rc" 64 "bad --style: usage error"
-run av-voice --provider elevenlabs --force < script.jsonl
+run av-voice --provider polly --force < script.jsonl
 is "$rc" 69 "unavailable provider: exit 69"
 
 # standalone
