@@ -195,7 +195,7 @@ static char *make_query(const char *const *kw, size_t n, const char *visual)
     size_t i;
 
     avk_buf_init(&b);
-    for (i = 0; i < n && i < 3; i++)
+    for (i = 0; kw && i < n && i < 3; i++)
         if (avk_buf_adds(&b, i ? " " : "") || avk_buf_adds(&b, kw[i])) {
             avk_buf_release(&b);
             return NULL;
@@ -301,7 +301,7 @@ static int net_chain(avk_ctx *ctx, iopts *o, const json_t *doc, size_t i,
     avk_err last = {0, ""};
     char *query = make_query(kw, nkw, visual && *visual ? visual : text);
     size_t c;
-    int rc = 0;
+    int rc;
 
     *done = 0;
     if (!query)
@@ -322,7 +322,6 @@ static int net_chain(avk_ctx *ctx, iopts *o, const json_t *doc, size_t i,
         avk_warn(o->diag, "project %s: scene %zu: %s%s", avk_doc_id(doc), i,
                  last.msg,
                  c + 1 < o->nchain ? " (trying the next provider)" : "");
-        rc = 0;
     }
     free(query);
     if (!*done && (c == o->nchain || last.code == AVK_EX_OSERR)) {
