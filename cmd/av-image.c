@@ -1,5 +1,7 @@
 /*
- * av-image - one still per scene: procedural art or a local library match.
+ * av-image - one still per scene: procedural art, a local library match,
+ * or a network provider (OpenAI Images, Stability, an AUTOMATIC1111
+ * server, Pexels or Pixabay stock photos) through a fallback chain.
  *
  *   av-image [options] < scripted.jsonl > visual.jsonl
  *   av-image --prompt TEXT [--aspect 9:16] -o out.png
@@ -7,8 +9,12 @@
  * Reads documents with .script.scenes, writes .visuals.scenes (one asset
  * per scene at the document's format size, or --aspect's), through the
  * stage driver (lib/cli).  The work itself is lib/scenevis (library match
- * or lib/procart art with a title card from the scene's keywords).
- * Invariant: nothing here reaches the network; every scene gets an image.
+ * or lib/procart art with a title card from the scene's keywords), and
+ * lib/imgnet for the network providers.  Invariants: the network is used
+ * only when --provider names a network provider; every network image is
+ * decoded and checked (lib/imgnet) before it becomes an asset; a failing
+ * provider hands the scene to the next one in the chain; repeated
+ * requests are served from the request cache (lib/cache).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,11 +24,14 @@
 #include <libavutil/log.h>
 
 #include "assets.h"
+#include "cache.h"
 #include "cli.h"
 #include "doc.h"
 #include "fsutil.h"
 #include "hash.h"
+#include "http.h"
 #include "image.h"
+#include "imgnet.h"
 #include "medialib.h"
 #include "procart.h"
 #include "scenevis.h"
@@ -31,7 +40,10 @@
 #define USAGE                                                                  \
     "av-image [options] < scripted.jsonl > visual.jsonl\n"                     \
     "       av-image --prompt TEXT [--aspect RATIO] [--seed N] -o FILE"
-#define SUMMARY "Make one still per scene: procedural art or a library match."
+#define SUMMARY                                                                \
+    "Make one still per scene: procedural art, a library match or a network " \
+    "provider."
+#define MAX_CHAIN 8
 
 typedef struct iopts {
     const char *prompt, *output, *aspect, *provider, *library, *palette, *style,
@@ -42,6 +54,13 @@ typedef struct iopts {
     avk_fonts *fonts;
     avk_medialib *lib;
     avk_diag *diag;
+    /* the provider chain, parsed from --provider */
+    char *chain_buf;
+    const char *chain[MAX_CHAIN];
+    size_t nchain;
+    int network; /* some provider in the chain is a network one */
+    avk_http_opts http;
+    avk_imgnet_env env;
 } iopts;
 
 static int set_seed(void *ud, const char *value, avk_err *err)
@@ -132,6 +151,186 @@ static int scene_keywords(const json_t *scene, const char *path,
     return 0;
 }
 
+
+/* Split --provider into o->chain; each name must be known. */
+static int parse_chain(iopts *o, avk_err *err)
+{
+    char *p, *save = NULL, *tok;
+
+    if (!(o->chain_buf = strdup(o->provider)))
+        return avk_fail(err, AVK_EX_OSERR, "out of memory");
+    for (p = o->chain_buf; (tok = strtok_r(p, ",", &save)); p = NULL) {
+        if (o->nchain == MAX_CHAIN)
+            return avk_fail(err, AVK_EX_USAGE, "--provider: at most %d names",
+                            MAX_CHAIN);
+        if (strcmp(tok, "local") != 0 && strcmp(tok, "library") != 0 &&
+            !avk_imgnet_known(tok))
+            return avk_fail(err, AVK_EX_USAGE,
+                            "unknown provider '%s' (local, library, openai, "
+                            "stability, sdwebui, pexels or pixabay)",
+                            tok);
+        if (avk_imgnet_known(tok))
+            o->network = 1;
+        o->chain[o->nchain++] = tok;
+    }
+    if (o->nchain == 0)
+        return avk_fail(err, AVK_EX_USAGE, "--provider: no provider named");
+    return 0;
+}
+
+static int in_chain(const iopts *o, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < o->nchain; i++)
+        if (strcmp(o->chain[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Stock search words: up to three keywords, else the visual prompt. */
+static char *make_query(const char *const *kw, size_t n, const char *visual)
+{
+    avk_buf b;
+    size_t i;
+
+    avk_buf_init(&b);
+    for (i = 0; kw && i < n && i < 3; i++)
+        if (avk_buf_adds(&b, i ? " " : "") || avk_buf_adds(&b, kw[i])) {
+            avk_buf_release(&b);
+            return NULL;
+        }
+    if (b.len == 0 && visual && avk_buf_adds(&b, visual)) {
+        avk_buf_release(&b);
+        return NULL;
+    }
+    return avk_buf_detach(&b);
+}
+
+/* One scene from network provider name: a cache hit, or fetched, checked,
+ * encoded and stored as an asset.  *entry is the scene's visuals entry. */
+static int net_scene(avk_ctx *ctx, iopts *o, const char *name,
+                     const avk_imgnet_req *q, json_t **entry, avk_err *err)
+{
+    const char *model = avk_imgnet_model(&o->env, name);
+    int stock = strcmp(name, "pexels") == 0 || strcmp(name, "pixabay") == 0;
+    int jpeg = want_jpeg(o), rc;
+    json_t *params, *hit = NULL;
+    char key[65];
+    avk_imgnet_result r;
+    avk_asset a;
+    uint8_t *data = NULL;
+    size_t len = 0;
+
+    *entry = NULL;
+    params = json_pack("{s:s, s:i, s:i, s:s, s:I}", stock ? "query" : "prompt",
+                       stock ? q->query : q->prompt, "width", q->width,
+                       "height", q->height, "format", jpeg ? "jpeg" : "png",
+                       "quality", (json_int_t)o->quality);
+    if (params) {
+        /* another server speaking the same protocol gives other images */
+        const char *base = avk_imgnet_cfg(&o->env, name, "base_url");
+        json_object_set_new(params, "base_url",
+                            base ? json_string(base) : json_null());
+    }
+    if (!params)
+        return avk_fail(err, AVK_EX_OSERR, "out of memory");
+    rc = avk_cache_key(name, model, params, key);
+    json_decref(params);
+    if (rc)
+        return avk_fail(err, AVK_EX_OSERR, "out of memory");
+    if (ctx->store &&
+        (rc = avk_cache_get_json(ctx->store, key, &hit, err)) != 0)
+        return rc;
+    if (hit) {
+        avk_err e2 = {0, ""};
+        if (avk_asset_from_json(json_object_get(hit, "asset"), "cache", &a,
+                                &e2) == 0 &&
+            avk_asset_verify(ctx->ws_root, &a, 0, &e2) == 0) {
+            avk_debug(o->diag, "%s: cache hit", name);
+            *entry = hit;
+            return 0;
+        }
+        json_decref(hit);
+    }
+    avk_imgnet_result_init(&r);
+    rc = avk_imgnet_fetch(&o->env, name, q, &r, err);
+    if (rc == 0)
+        rc = encode(o, &r.image, jpeg, &data, &len, err);
+    if (rc == 0)
+        rc = avk_asset_import_mem(ctx->ws_root, data, len,
+                                  jpeg ? "image/jpeg" : "image/png", &a, err);
+    free(data);
+    if (rc == 0) {
+        *entry = json_pack(
+            "{s:o, s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:s?, s:s?}",
+            "asset", avk_asset_to_json(&a), "kind", "image", "source", name,
+            "model", model, "prompt", stock ? q->query : q->prompt, "width",
+            q->width, "height", q->height, "source_width", r.src_width,
+            "source_height", r.src_height, "attribution", r.attribution,
+            "license", r.license);
+        if (*entry && !r.attribution)
+            json_object_set_new(*entry, "attribution", json_null());
+        if (*entry && !r.license)
+            json_object_set_new(*entry, "license", json_null());
+        if (*entry && r.link)
+            json_object_set_new(*entry, "link", json_string(r.link));
+        if (!*entry)
+            rc = avk_fail(err, AVK_EX_OSERR, "out of memory");
+    }
+    avk_imgnet_result_release(&r);
+    if (rc == 0 && ctx->store) {
+        avk_err e2 = {0, ""};
+        if (avk_cache_put_json(ctx->store, key, name, model, *entry, &e2))
+            avk_warn(o->diag, "cannot cache the %s reply: %s", name, e2.msg);
+    }
+    return rc;
+}
+
+/* Try the network providers at the head of the chain for scene i; *done
+ * is 1 with *entry set when one succeeded.  A failure is a warning while
+ * the chain goes on; when it ends with no local provider left, the last
+ * failure is the scene's error. */
+static int net_chain(avk_ctx *ctx, iopts *o, const json_t *doc, size_t i,
+                     const char *text, const char *visual,
+                     const char *const *kw, size_t nkw,
+                     const avk_scenevis_opts *so, json_t **entry, int *done,
+                     avk_err *err)
+{
+    avk_imgnet_req q;
+    avk_err last = {0, ""};
+    char *query = make_query(kw, nkw, visual && *visual ? visual : text);
+    size_t c;
+    int rc;
+
+    *done = 0;
+    if (!query)
+        return avk_fail(err, AVK_EX_OSERR, "out of memory");
+    memset(&q, 0, sizeof q);
+    q.prompt = visual && *visual ? visual : text;
+    q.query = query;
+    q.width = so->width;
+    q.height = so->height;
+    for (c = 0; c < o->nchain && avk_imgnet_known(o->chain[c]); c++) {
+        rc = net_scene(ctx, o, o->chain[c], &q, entry, &last);
+        if (rc == 0) {
+            *done = 1;
+            break;
+        }
+        if (rc == AVK_EX_OSERR)
+            break;
+        avk_warn(o->diag, "project %s: scene %zu: %s%s", avk_doc_id(doc), i,
+                 last.msg,
+                 c + 1 < o->nchain ? " (trying the next provider)" : "");
+    }
+    free(query);
+    if (!*done && (c == o->nchain || last.code == AVK_EX_OSERR)) {
+        *err = last;
+        return last.code ? last.code : AVK_EX_UNAVAILABLE;
+    }
+    return 0;
+}
+
 static int image_stage(avk_ctx *ctx, json_t *doc, avk_stage_result *res,
                        void *ud, avk_err *err)
 {
@@ -195,6 +394,22 @@ static int image_stage(avk_ctx *ctx, json_t *doc, avk_stage_result *res,
         s.nkeywords = nkw;
         if (nkw == 0 && i == 0)
             s.title = json_string_value(json_object_get(script, "title"));
+        if (o->network) {
+            int done = 0;
+            if ((rc = net_chain(ctx, o, doc, i, text, visual, kw, nkw, &so,
+                                &entry, &done, err)) != 0) {
+                free(kw);
+                break;
+            }
+            if (done) {
+                free(kw);
+                if (json_array_append_new(list, entry)) {
+                    rc = avk_fail(err, AVK_EX_OSERR, "out of memory");
+                    break;
+                }
+                continue;
+            }
+        }
         rc = avk_scenevis_make(&so, &s, &r, err);
         free(kw);
         if (rc)
@@ -240,12 +455,11 @@ static int image_stage(avk_ctx *ctx, json_t *doc, avk_stage_result *res,
         return rc;
     }
     out = json_pack("{s:o, s:s, s:I}", "scenes", list, "provider",
-                    o->lib ? "library" : "local", "seed", (json_int_t)so.seed);
+                    o->provider, "seed", (json_int_t)so.seed);
     if (!out)
         return avk_fail(err, AVK_EX_OSERR, "out of memory");
     res->section = out;
-    snprintf(res->provider, sizeof res->provider, "%s",
-             o->lib ? "library" : "local");
+    snprintf(res->provider, sizeof res->provider, "%s", o->provider);
     snprintf(res->model, sizeof res->model, "procart");
     return 0;
 }
@@ -304,7 +518,7 @@ int main(int argc, char **argv)
     avk_args args;
     avk_err err = {0, ""};
     char fp[1024], libfp[65] = "";
-    int rc;
+    int rc, http_ready = 0;
     static const char *const inputs[] = {"id", "topic", "lang", "format",
                                          "script"};
     avk_stage_def def = {"visuals", "illustrated", inputs, 5};
@@ -328,9 +542,13 @@ int main(int argc, char **argv)
             {0, "seed", AVK_OPT_CALL, "N",
              "seed for procedural art (default: from the project id)", NULL,
              NULL, set_seed, 1},
-            {0, "provider", AVK_OPT_STR, "NAME",
-             "local (procedural art) or library (--library DIR first)",
-             &o.provider, "local|library", NULL, 0},
+            {0, "provider", AVK_OPT_STR, "LIST",
+             "providers tried in order, comma-separated: local, library, "
+             "openai, stability, sdwebui, pexels, pixabay (default: local)",
+             &o.provider,
+             "local|library|openai|stability|sdwebui|pexels|pixabay|"
+             "pexels,local|openai,local",
+             NULL, 0},
             {0, "library", AVK_OPT_STR, "DIR",
              "folder of images matched by tags, file and folder names",
              &o.library, "dir", NULL, 0},
@@ -375,15 +593,18 @@ int main(int argc, char **argv)
         rc = avk_usage_error(&ctx, &err, USAGE);
         goto out;
     }
-    if (strcmp(o.provider, "local") != 0 &&
-        strcmp(o.provider, "library") != 0) {
-        avk_fail(&err, AVK_EX_USAGE, "unknown provider '%s' (local or library)",
-                 o.provider);
+    if (parse_chain(&o, &err)) {
         rc = avk_usage_error(&ctx, &err, USAGE);
         goto out;
     }
-    if (strcmp(o.provider, "library") == 0 && !o.library) {
+    if (in_chain(&o, "library") && !o.library) {
         avk_fail(&err, AVK_EX_USAGE, "--provider library needs --library DIR");
+        rc = avk_usage_error(&ctx, &err, USAGE);
+        goto out;
+    }
+    if (o.network && o.prompt) {
+        avk_fail(&err, AVK_EX_USAGE,
+                 "--prompt makes local images only (local or library)");
         rc = avk_usage_error(&ctx, &err, USAGE);
         goto out;
     }
@@ -423,7 +644,29 @@ int main(int argc, char **argv)
         rc = avk_report(&ctx.diag, &err, err.code);
         goto out;
     }
-    if (o.library && strcmp(o.provider, "library") == 0) {
+    if (o.network) {
+        if ((rc = avk_ctx_load_config(&ctx, &err)) ||
+            (rc = avk_http_global_init(&err))) {
+            rc = avk_report(&ctx.diag, &err, rc);
+            goto out;
+        }
+        http_ready = 1;
+        o.http = avk_http_opts_default();
+        o.http.user_agent = "av-image/" AVK_VERSION;
+        if ((rc = avk_http_opts_config(&o.http, ctx.cfg, &err))) {
+            rc = avk_report(&ctx.diag, &err, rc);
+            goto out;
+        }
+        if (ctx.verbose) {
+            o.http.log = avk_diag_log_cb;
+            o.http.log_ud = &ctx.diag;
+        }
+        o.env.http = &o.http;
+        o.env.cfg = ctx.cfg;
+        o.env.max_bytes = (long long)avk_config_num(ctx.cfg, "image.max_bytes",
+                                                    AVK_IMGNET_MAX_BYTES);
+    }
+    if (o.library && in_chain(&o, "library")) {
         if (!(o.lib = avk_medialib_open(o.library, &err))) {
             rc = avk_report(&ctx.diag, &err, err.code);
             goto out;
@@ -454,6 +697,9 @@ int main(int argc, char **argv)
         want_jpeg(&o) ? "jpeg" : "png", o.quality);
     rc = avk_stage_run(&ctx, &def, fp, image_stage, &o);
 out:
+    if (http_ready)
+        avk_http_global_cleanup();
+    free(o.chain_buf);
     avk_medialib_free(o.lib);
     avk_fonts_free(o.fonts);
     avk_args_release(&args);

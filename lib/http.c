@@ -1566,6 +1566,8 @@ static int build_headers(xfer *x)
     } while (0)
 
 /* Reset the handle and configure it for the current hop and attempt. */
+static int build_mime(xfer *x);
+
 static int setup_handle(xfer *x)
 {
     const avk_http_opts *o = x->o;
@@ -1620,6 +1622,12 @@ static int setup_handle(xfer *x)
         SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)x->in_len);
         custom = strcmp(x->method, "PUT") != 0;
     } else if (x->with_body && q->nparts) {
+        /* a fresh mime per attempt: libcurl does not rewind a used one,
+         * so a retry would announce the body and send none of it */
+        curl_mime_free(x->mime);
+        x->mime = NULL;
+        if (build_mime(x))
+            return AVK_EX_OSERR;
         SET(CURLOPT_MIMEPOST, x->mime);
         custom = strcmp(x->method, "POST") != 0;
     } else if (x->with_body && q->body) {

@@ -21,7 +21,7 @@ complete -c av-image -l prompt -x -d 'make one image from TEXT instead of readin
 complete -c av-image -s o -l output -r -F -d 'with --prompt: write the image here (.png or .jpg)'
 complete -c av-image -l aspect -x -a '9:16 1:1 16:9 4:5' -d '9:16 (1080x1920), 1:1, 16:9 or 4:5; default: the document\'s format'
 complete -c av-image -l seed -x -d 'seed for procedural art (default: from the project id)'
-complete -c av-image -l provider -x -a 'local library' -d 'local (procedural art) or library (--library DIR first)'
+complete -c av-image -l provider -x -a 'local library openai stability sdwebui pexels pixabay pexels,local openai,local' -d 'providers tried in order, comma-separated: local, library, openai, stability, sdwebui, pexels, pixabay (default: local)'
 complete -c av-image -l library -x -a '(__fish_complete_directories)' -d 'folder of images matched by tags, file and folder names'
 complete -c av-image -l palette -x -a 'auto sunset ocean forest citrus berry midnight neon earth mint mono pastel sand' -d 'palette of the procedural art (default: auto)'
 complete -c av-image -l style -x -a 'auto soft geometric minimal' -d 'soft, geometric or minimal (default: auto)'
