@@ -224,6 +224,12 @@ static int run_topic(avk_ctx *ctx, const avk_stage_def *def, const char *fp,
     return rc ? avk_report(&ctx->diag, &err, rc) : 0;
 }
 
+/* -v: one line per HTTP attempt (lib/http never puts secrets in them). */
+static void http_log(void *ud, const char *line)
+{
+    avk_debug(ud, "%s", line);
+}
+
 /* --provider openai: endpoint, model and limits from the configuration
  * (openai.*, OPENAI_API_KEY, AV_OPENAI_BASE_URL) and http.*. */
 static int openai_setup(avk_ctx *ctx, sopts *o, avk_err *err)
@@ -254,6 +260,8 @@ static int openai_setup(avk_ctx *ctx, sopts *o, avk_err *err)
     o->ai.price_out = avk_config_num(c, "openai.price_out_per_mtok", 0);
     o->http = avk_http_opts_default();
     o->http.user_agent = "av-script/" AVK_VERSION;
+    o->http.log = http_log;
+    o->http.log_ud = &ctx->diag;
     if ((rc = avk_http_opts_config(&o->http, c, err)) != 0)
         return rc;
     if (o->ai.temperature > 2)

@@ -189,9 +189,12 @@ int avk_llm_chat(const avk_http_opts *o, const avk_llm_req *q,
     while (n > 0 && q->base_url[n - 1] == '/')
         n--;
     if (avk_buf_add(&url, q->base_url, n) ||
-        avk_buf_adds(&url, "/chat/completions") ||
-        avk_http_req_init(&rq, "POST", url.data)) {
+        avk_buf_adds(&url, "/chat/completions")) {
         avk_http_req_init(&rq, "POST", "");
+        rc = avk_fail(err, AVK_EX_OSERR, "out of memory");
+        goto out;
+    }
+    if (avk_http_req_init(&rq, "POST", url.data)) { /* still releasable */
         rc = avk_fail(err, AVK_EX_OSERR, "out of memory");
         goto out;
     }

@@ -117,6 +117,7 @@ like "$err" "Invalid API Key (401)" "...message and integer code"
 
 ai good -v --model verbose-model
 is "$rc" 0 "-v run"
+like "$err" "POST http://127.0.0.1:[0-9]*/good/v1/chat/completions -> 200" "...logs the HTTP attempt"
 
 OPENAI_API_KEY= run av-script --provider openai --topic "x" --duration 20
 printf '%s\n%s\n' "$out" "$err" >> "$T/all"
