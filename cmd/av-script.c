@@ -22,6 +22,8 @@
 #include "doc.h"
 #include "fsutil.h"
 #include "paths.h"
+#include "http.h"
+#include "script_llm.h"
 #include "scriptgen.h"
 
 #define PROG "av-script"
@@ -41,6 +43,9 @@ typedef struct sopts {
     const char **dirs;
     size_t ndirs;
     char **data_dirs;
+    int openai;            /* provider openai */
+    avk_script_llm_req ai; /* its settings (topic etc. set per document) */
+    avk_http_opts http;
 } sopts;
 
 static uint64_t fnv1a(const char *s)
@@ -81,6 +86,37 @@ static int parse_seed(const char *s, uint64_t *out)
     if (*end)
         return -1;
     *out = (uint64_t)v;
+    return 0;
+}
+
+/* The openai provider for one document (req holds its settings). */
+static int openai_stage(avk_ctx *ctx, const sopts *o, const avk_script_req *req,
+                        avk_stage_result *res, avk_err *err)
+{
+    avk_script_llm_req r = o->ai;
+    avk_script_llm_res out;
+    int rc;
+
+    r.topic = req->topic;
+    r.style = req->style;
+    r.lang = req->lang;
+    r.format = req->format;
+    r.duration_s = req->duration_s;
+    r.scenes = req->scenes;
+    r.wpm = req->wpm;
+    r.trend = req->trend;
+    r.http = &o->http;
+    r.cache = ctx->store;
+    if ((rc = avk_script_llm_generate(&r, &out, err)) != 0)
+        return rc;
+    if (out.cached)
+        avk_debug(&ctx->diag, "script from the request cache");
+    res->section = out.script;
+    snprintf(res->provider, sizeof res->provider, "openai");
+    snprintf(res->model, sizeof res->model, "%s", out.model);
+    res->tokens_in = out.tokens_in;
+    res->tokens_out = out.tokens_out;
+    res->cost = out.cost;
     return 0;
 }
 
@@ -125,6 +161,8 @@ static int script_stage(avk_ctx *ctx, json_t *doc, avk_stage_result *res,
     else
         req.seed = fnv1a(avk_doc_id(doc) ? avk_doc_id(doc) : "");
     req.trend = json_object_get(doc, "trend");
+    if (o->openai)
+        return openai_stage(ctx, o, &req, res, err);
     req.template_dirs = o->dirs;
     req.ntemplate_dirs = o->ndirs;
     if ((rc = avk_script_generate(&req, &script, err)) != 0)
@@ -186,6 +224,53 @@ static int run_topic(avk_ctx *ctx, const avk_stage_def *def, const char *fp,
     return rc ? avk_report(&ctx->diag, &err, rc) : 0;
 }
 
+/* -v: one line per HTTP attempt (lib/http never puts secrets in them). */
+static void http_log(void *ud, const char *line)
+{
+    avk_debug(ud, "%s", line);
+}
+
+/* --provider openai: endpoint, model and limits from the configuration
+ * (openai.*, OPENAI_API_KEY, AV_OPENAI_BASE_URL) and http.*. */
+static int openai_setup(avk_ctx *ctx, sopts *o, avk_err *err)
+{
+    const avk_config *c = ctx->cfg;
+    const char *rf;
+    int rc;
+
+    o->ai.model = o->model && *o->model
+                      ? o->model
+                      : avk_config_str(c, "openai.model", "gpt-4o-mini");
+    o->ai.base_url =
+        avk_config_str(c, "openai.base_url", "https://api.openai.com/v1");
+    o->ai.api_key = avk_config_str(c, "openai.api_key", NULL);
+    rf = avk_config_str(c, "openai.response_format", "json_schema");
+    if (strcmp(rf, "json_object") == 0)
+        o->ai.json_object = 1;
+    else if (strcmp(rf, "json_schema") != 0)
+        return avk_fail(err, AVK_EX_CONFIG,
+                        "openai.response_format '%s' (from %s) is not "
+                        "json_schema or json_object",
+                        rf, avk_config_source(c, "openai.response_format"));
+    o->ai.max_tokens_field =
+        avk_config_str(c, "openai.max_tokens_field", "max_completion_tokens");
+    o->ai.max_tokens = (long)avk_config_num(c, "openai.max_tokens", 4096);
+    o->ai.temperature = avk_config_num(c, "openai.temperature", 0.7);
+    o->ai.price_in = avk_config_num(c, "openai.price_in_per_mtok", 0);
+    o->ai.price_out = avk_config_num(c, "openai.price_out_per_mtok", 0);
+    o->http = avk_http_opts_default();
+    o->http.user_agent = "av-script/" AVK_VERSION;
+    o->http.log = http_log;
+    o->http.log_ud = &ctx->diag;
+    if ((rc = avk_http_opts_config(&o->http, c, err)) != 0)
+        return rc;
+    if (o->ai.temperature > 2)
+        return avk_fail(err, AVK_EX_CONFIG,
+                        "openai.temperature must be 0 to 2 (or negative: "
+                        "the server's default)");
+    return avk_http_global_init(err);
+}
+
 int main(int argc, char **argv)
 {
     avk_ctx ctx;
@@ -216,10 +301,12 @@ int main(int argc, char **argv)
         {0, "templates", AVK_OPT_LIST, "DIR",
          "search DIR for templates first (repeatable)", &o.templates, "dir",
          NULL, 0},
-        {0, "provider", AVK_OPT_STR, "NAME", "script writer: local (default)",
-         &o.provider, "local", NULL, 0},
+        {0, "provider", AVK_OPT_STR, "NAME",
+         "script writer: local (default) or openai", &o.provider,
+         "local|openai", NULL, 0},
         {0, "model", AVK_OPT_STR, "NAME",
-         "model of the provider (local: templates)", &o.model, NULL, NULL, 0},
+         "model of the provider (local: templates; openai: gpt-4o-mini)",
+         &o.model, NULL, NULL, 0},
         AVK_OPT_END};
     const avk_opt *tables[] = {own, stage, common, NULL};
     static const char *const inputs[] = {"topic", "lang", "settings", "trend"};
@@ -247,16 +334,29 @@ int main(int argc, char **argv)
         rc = avk_usage_error(&ctx, &err, USAGE);
         goto out;
     }
-    if (!o.provider)
-        o.provider = getenv("AV_SCRIPT_PROVIDER");
-    if (o.provider && *o.provider && strcmp(o.provider, "local") != 0) {
+    if ((rc = avk_ctx_load_config(&ctx, &err))) {
+        rc = avk_report(&ctx.diag, &err, rc);
+        goto out;
+    }
+    if (!o.provider || !*o.provider)
+        o.provider = avk_config_str(ctx.cfg, "script.provider", "local");
+    if (!*o.provider)
+        o.provider = "local";
+    o.openai = strcmp(o.provider, "openai") == 0;
+    if (!o.openai && strcmp(o.provider, "local") != 0) {
         avk_fail(&err, AVK_EX_USAGE,
-                 "provider '%s' is not available (this build has: local)",
+                 "provider '%s' is not available (this build has: local, "
+                 "openai)",
                  o.provider);
         rc = avk_usage_error(&ctx, &err, USAGE);
         goto out;
     }
-    if (o.model && strcmp(o.model, "templates") != 0) {
+    if (o.openai && (rc = openai_setup(&ctx, &o, &err)) != 0) {
+        rc = rc == AVK_EX_USAGE ? avk_usage_error(&ctx, &err, USAGE)
+                                : avk_report(&ctx.diag, &err, rc);
+        goto out;
+    }
+    if (!o.openai && o.model && strcmp(o.model, "templates") != 0) {
         avk_fail(&err, AVK_EX_USAGE,
                  "the local provider has one model, 'templates', not '%s'",
                  o.model);
@@ -303,15 +403,20 @@ int main(int argc, char **argv)
     }
     /* what besides the document decides the script: options, templates */
     snprintf(fp, sizeof fp,
-             "provider=local model=templates style=%s duration=%g scenes=%lld "
+             "provider=%s model=%s base=%s rf=%s temp=%g style=%s duration=%g scenes=%lld "
              "lang=%s seed=%s format=%s wpm=%g templates=%s",
-             o.style ? o.style : "", o.duration, o.scenes, o.lang ? o.lang : "",
+             o.provider, o.openai ? o.ai.model : "templates",
+             o.openai ? o.ai.base_url : "",
+             o.openai && o.ai.json_object ? "json_object" : "",
+             o.openai ? o.ai.temperature : 0, o.style ? o.style : "", o.duration, o.scenes, o.lang ? o.lang : "",
              o.seed_s ? o.seed_s : "", o.format ? o.format : "", o.wpm, digest);
     if (o.topic)
         rc = run_topic(&ctx, &def, fp, &o);
     else
         rc = avk_stage_run(&ctx, &def, fp, script_stage, &o);
 out:
+    if (o.openai)
+        avk_http_global_cleanup();
     free(o.dirs);
     if (o.data_dirs)
         avk_dirs_free(o.data_dirs);

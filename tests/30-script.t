@@ -18,9 +18,9 @@ is "$rc" 0 "--help exits 0"
 like "$out" "--style" "--help lists --style"
 run av-script --bogus
 is "$rc" 64 "unknown option: 64"
-run av-script --topic "x" --provider openai
+run av-script --topic "x" --provider nosuch
 is "$rc" 64 "a provider this build lacks: 64"
-like "$err" "provider 'openai'" "names the provider"
+like "$err" "provider 'nosuch'" "names the provider"
 
 # no workspace: --topic writes and prints, stores nothing
 run av-script --topic "5 habits of productive people" --duration 30 --seed 7
