@@ -16,6 +16,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/channel_layout.h>
+#include <libavutil/hwcontext.h>
 #include <libavutil/opt.h>
 
 #define AUDIO_RATE 48000
@@ -26,13 +27,17 @@ struct avk_encoder {
     AVStream *vst, *ast;
     AVPacket *pkt;
     AVFrame *vref, *af;
+    /* Hardware input: encoders that take NV12 (QSV) get swf; VAAPI ones
+       get swf uploaded into hwf from the frames pool hwframes. */
+    AVFrame *swf, *hwf;
+    AVBufferRef *hwdev, *hwframes;
     char *path, *url;
     int64_t vpts, apts;
     int afill, header, finished;
     char vname[32];
 };
 
-static int av_errmsg(avk_err *err, int code, const char *what,
+static int lav_errmsg(avk_err *err, int code, const char *what,
                      const char *subj, int averr)
 {
     char buf[AV_ERROR_MAX_STRING_SIZE];
@@ -50,6 +55,10 @@ void avk_encoder_free(avk_encoder *e)
     av_packet_free(&e->pkt);
     av_frame_free(&e->vref);
     av_frame_free(&e->af);
+    av_frame_free(&e->swf);
+    av_frame_free(&e->hwf);
+    av_buffer_unref(&e->hwframes);
+    av_buffer_unref(&e->hwdev);
     if (e->oc) {
         if (e->oc->pb)
             avio_closep(&e->oc->pb);
@@ -68,6 +77,62 @@ const char *avk_encoder_video_name(const avk_encoder *e)
 const char *avk_encoder_video_codec(const avk_encoder *e)
 {
     return avcodec_get_name(e->venc->codec_id);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !strcmp(s + n - k, suffix);
+}
+
+/* VAAPI encoders take frames in GPU memory: open the render device
+   ($AVK_VAAPI_DEVICE, else libva's default) and a pool of NV12 surfaces.
+   0 or a negative AVERROR (no device: the caller falls back). */
+static int open_vaapi(avk_encoder *e, AVCodecContext *v)
+{
+    AVHWFramesContext *fc;
+    const char *dev = getenv("AVK_VAAPI_DEVICE");
+    int r = av_hwdevice_ctx_create(&e->hwdev, AV_HWDEVICE_TYPE_VAAPI,
+                                   dev && *dev ? dev : NULL, NULL, 0);
+
+    if (r < 0)
+        return r;
+    if (!(e->hwframes = av_hwframe_ctx_alloc(e->hwdev)))
+        return AVERROR(ENOMEM);
+    fc = (AVHWFramesContext *)(void *)e->hwframes->data;
+    fc->format = AV_PIX_FMT_VAAPI;
+    fc->sw_format = AV_PIX_FMT_NV12;
+    fc->width = v->width;
+    fc->height = v->height;
+    fc->initial_pool_size = 16;
+    if ((r = av_hwframe_ctx_init(e->hwframes)) < 0)
+        return r;
+    if (!(v->hw_frames_ctx = av_buffer_ref(e->hwframes)) ||
+        !(e->hwf = av_frame_alloc()))
+        return AVERROR(ENOMEM);
+    v->pix_fmt = AV_PIX_FMT_VAAPI;
+    return 0;
+}
+
+/* The NV12 staging frame that QSV and VAAPI input is converted into. */
+static int alloc_nv12(avk_encoder *e, int w, int h)
+{
+    if (!(e->swf = av_frame_alloc()))
+        return AVERROR(ENOMEM);
+    e->swf->format = AV_PIX_FMT_NV12;
+    e->swf->width = w;
+    e->swf->height = h;
+    return av_frame_get_buffer(e->swf, 0);
+}
+
+/* Drop whatever a failed open_video left behind, so that the fallback
+   starts clean. */
+static void drop_hw(avk_encoder *e)
+{
+    av_frame_free(&e->swf);
+    av_frame_free(&e->hwf);
+    av_buffer_unref(&e->hwframes);
+    av_buffer_unref(&e->hwdev);
 }
 
 /* Try to open the video encoder called name; 0 or a negative AVERROR. */
@@ -102,6 +167,18 @@ static int open_video(avk_encoder *e, const avk_encode_opts *o,
     v->color_trc = AVCOL_TRC_BT709;
     if (e->oc->oformat->flags & AVFMT_GLOBALHEADER)
         v->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    r = 0;
+    if (ends_with(name, "_vaapi"))
+        r = open_vaapi(e, v);
+    else if (ends_with(name, "_qsv"))
+        v->pix_fmt = AV_PIX_FMT_NV12; /* QSV reads NV12 system memory */
+    if (!r && v->pix_fmt != AV_PIX_FMT_YUV420P)
+        r = alloc_nv12(e, v->width, v->height);
+    if (r < 0) {
+        avcodec_free_context(&v);
+        drop_hw(e);
+        return r;
+    }
     snprintf(crf, sizeof crf, "%d", o->crf > 0 ? o->crf : 23);
     if (x264) {
         av_dict_set(&opts, "preset", o->preset ? o->preset : "veryfast", 0);
@@ -122,6 +199,7 @@ static int open_video(avk_encoder *e, const avk_encode_opts *o,
     av_dict_free(&opts);
     if (r < 0) {
         avcodec_free_context(&v);
+        drop_hw(e);
         return r;
     }
     e->venc = v;
@@ -152,7 +230,7 @@ static int open_audio(avk_encoder *e, const avk_encode_opts *o, avk_err *err)
         a->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
     r = avcodec_open2(a, c, NULL);
     if (r < 0)
-        return av_errmsg(err, AVK_EX_SOFTWARE, "cannot open encoder", "aac",
+        return lav_errmsg(err, AVK_EX_SOFTWARE, "cannot open encoder", "aac",
                          r);
     e->af = av_frame_alloc();
     if (!e->af)
@@ -215,7 +293,7 @@ int avk_encoder_open(avk_encoder **out, const avk_encode_opts *o,
         r = open_video(e, o, "libx264");
     }
     if (r < 0) {
-        av_errmsg(err, AVK_EX_SOFTWARE, "cannot open encoder", "libx264", r);
+        lav_errmsg(err, AVK_EX_SOFTWARE, "cannot open encoder", "libx264", r);
         avk_encoder_free(e);
         return err ? err->code : AVK_EX_SOFTWARE;
     }
@@ -237,7 +315,7 @@ int avk_encoder_open(avk_encoder **out, const avk_encode_opts *o,
     }
     r = avio_open(&e->oc->pb, e->url, AVIO_FLAG_WRITE);
     if (r < 0) {
-        av_errmsg(err, AVK_EX_CANTCREAT, "cannot create", o->path, r);
+        lav_errmsg(err, AVK_EX_CANTCREAT, "cannot create", o->path, r);
         avk_encoder_free(e);
         return AVK_EX_CANTCREAT;
     }
@@ -248,7 +326,7 @@ int avk_encoder_open(avk_encoder **out, const avk_encode_opts *o,
     r = avformat_write_header(e->oc, &mopts);
     av_dict_free(&mopts);
     if (r < 0) {
-        av_errmsg(err, AVK_EX_IOERR, "cannot write", o->path, r);
+        lav_errmsg(err, AVK_EX_IOERR, "cannot write", o->path, r);
         avk_encoder_free(e);
         return AVK_EX_IOERR;
     }
@@ -264,28 +342,78 @@ static int drain(avk_encoder *e, AVCodecContext *c, AVStream *st,
     int r = avcodec_send_frame(c, frame);
 
     if (r < 0 && r != AVERROR_EOF)
-        return av_errmsg(err, AVK_EX_SOFTWARE, "cannot encode", e->path, r);
+        return lav_errmsg(err, AVK_EX_SOFTWARE, "cannot encode", e->path, r);
     for (;;) {
         r = avcodec_receive_packet(c, e->pkt);
         if (r == AVERROR(EAGAIN) || r == AVERROR_EOF)
             return 0;
         if (r < 0)
-            return av_errmsg(err, AVK_EX_SOFTWARE, "cannot encode", e->path,
+            return lav_errmsg(err, AVK_EX_SOFTWARE, "cannot encode", e->path,
                              r);
         av_packet_rescale_ts(e->pkt, c->time_base, st->time_base);
         e->pkt->stream_index = st->index;
         r = av_interleaved_write_frame(e->oc, e->pkt);
         if (r < 0)
-            return av_errmsg(err, AVK_EX_IOERR, "cannot write", e->path, r);
+            return lav_errmsg(err, AVK_EX_IOERR, "cannot write", e->path, r);
     }
+}
+
+/* YUV420P to the NV12 staging frame: luma copied, chroma interleaved. */
+static int to_nv12(AVFrame *dst, const AVFrame *src)
+{
+    int x, y, cw = (src->width + 1) / 2, ch = (src->height + 1) / 2;
+
+    if (av_frame_make_writable(dst) < 0)
+        return -1;
+    for (y = 0; y < src->height; y++)
+        memcpy(dst->data[0] + (size_t)y * (size_t)dst->linesize[0],
+               src->data[0] + (size_t)y * (size_t)src->linesize[0],
+               (size_t)src->width);
+    for (y = 0; y < ch; y++) {
+        uint8_t *d = dst->data[1] + (size_t)y * (size_t)dst->linesize[1];
+        const uint8_t *u = src->data[1] + (size_t)y * (size_t)src->linesize[1];
+        const uint8_t *w = src->data[2] + (size_t)y * (size_t)src->linesize[2];
+        for (x = 0; x < cw; x++) {
+            d[2 * x] = u[x];
+            d[2 * x + 1] = w[x];
+        }
+    }
+    return 0;
+}
+
+/* Put frame in the form the encoder takes into e->vref. */
+static int stage_frame(avk_encoder *e, const AVFrame *frame, avk_err *err)
+{
+    if (!e->swf)
+        return av_frame_ref(e->vref, frame) < 0
+                   ? avk_fail(err, AVK_EX_OSERR, "out of memory")
+                   : 0;
+    if (frame->format != AV_PIX_FMT_YUV420P || frame->width != e->swf->width ||
+        frame->height != e->swf->height)
+        return avk_fail(err, AVK_EX_SOFTWARE, "frame is not %dx%d YUV420P",
+                        e->swf->width, e->swf->height);
+    if (to_nv12(e->swf, frame) < 0)
+        return avk_fail(err, AVK_EX_OSERR, "out of memory");
+    if (!e->hwframes)
+        return av_frame_ref(e->vref, e->swf) < 0
+                   ? avk_fail(err, AVK_EX_OSERR, "out of memory")
+                   : 0;
+    av_frame_unref(e->hwf);
+    if (av_hwframe_get_buffer(e->hwframes, e->hwf, 0) < 0 ||
+        av_hwframe_transfer_data(e->hwf, e->swf, 0) < 0)
+        return avk_fail(err, AVK_EX_SOFTWARE,
+                        "cannot upload a frame to the %s encoder", e->vname);
+    return av_frame_ref(e->vref, e->hwf) < 0
+               ? avk_fail(err, AVK_EX_OSERR, "out of memory")
+               : 0;
 }
 
 int avk_encoder_video(avk_encoder *e, const AVFrame *frame, avk_err *err)
 {
     int r;
 
-    if (av_frame_ref(e->vref, frame) < 0)
-        return avk_fail(err, AVK_EX_OSERR, "out of memory");
+    if ((r = stage_frame(e, frame, err)))
+        return r;
     e->vref->pts = e->vpts++;
     e->vref->pict_type = AV_PICTURE_TYPE_NONE;
     r = drain(e, e->venc, e->vst, e->vref, err);
@@ -353,10 +481,10 @@ int avk_encoder_finish(avk_encoder *e, avk_err *err)
     }
     r = av_write_trailer(e->oc);
     if (r < 0)
-        return av_errmsg(err, AVK_EX_IOERR, "cannot write", e->path, r);
+        return lav_errmsg(err, AVK_EX_IOERR, "cannot write", e->path, r);
     r = avio_closep(&e->oc->pb);
     if (r < 0)
-        return av_errmsg(err, AVK_EX_IOERR, "cannot write", e->path, r);
+        return lav_errmsg(err, AVK_EX_IOERR, "cannot write", e->path, r);
     e->finished = 1;
     return 0;
 }

@@ -21,7 +21,7 @@
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 
-static int av_errmsg(avk_err *err, int code, const char *what,
+static int lav_errmsg(avk_err *err, int code, const char *what,
                      const char *path, int averr)
 {
     char buf[AV_ERROR_MAX_STRING_SIZE];
@@ -53,13 +53,13 @@ int avk_input_open(const char *path, AVFormatContext **fmt,
         *fmt = NULL;
         if (r == AVERROR(ENOENT) || r == AVERROR(EACCES) ||
             r == AVERROR(EISDIR))
-            return av_errmsg(err, AVK_EX_NOINPUT, "cannot open", path, r);
-        return av_errmsg(err, AVK_EX_DATAERR, "cannot read", path, r);
+            return lav_errmsg(err, AVK_EX_NOINPUT, "cannot open", path, r);
+        return lav_errmsg(err, AVK_EX_DATAERR, "cannot read", path, r);
     }
     r = avformat_find_stream_info(*fmt, NULL);
     if (r < 0) {
         avformat_close_input(fmt);
-        return av_errmsg(err, AVK_EX_DATAERR, "cannot read", path, r);
+        return lav_errmsg(err, AVK_EX_DATAERR, "cannot read", path, r);
     }
     return 0;
 }
@@ -181,7 +181,7 @@ static int open_decoder(AVFormatContext *fmt, const char *path, int threads,
     }
     if (r < 0) {
         avcodec_free_context(&dec);
-        return av_errmsg(err, AVK_EX_DATAERR, "cannot decode", path, r);
+        return lav_errmsg(err, AVK_EX_DATAERR, "cannot decode", path, r);
     }
     *out = dec;
     return 0;
@@ -215,7 +215,7 @@ int avk_still_load(const char *path, int cover_w, int cover_h,
         if (r == AVERROR_EOF)
             r = avk_fail(err, AVK_EX_DATAERR, "no picture in '%s'", path);
         else
-            r = av_errmsg(err, AVK_EX_DATAERR, "cannot decode", path, r);
+            r = lav_errmsg(err, AVK_EX_DATAERR, "cannot decode", path, r);
         goto done;
     }
     /* The decoder's own buffers go before the working image comes. */
@@ -404,14 +404,14 @@ int avk_clip_frame(avk_clip *c, double t, AVFrame *dst, avk_err *err)
                 r = av_seek_frame(c->fmt, c->si, st->start_time == AV_NOPTS_VALUE
                                   ? 0 : st->start_time, AVSEEK_FLAG_BACKWARD);
                 if (r < 0)
-                    return av_errmsg(err, AVK_EX_DATAERR, "cannot loop",
+                    return lav_errmsg(err, AVK_EX_DATAERR, "cannot loop",
                                      c->path, r);
                 avcodec_flush_buffers(c->dec);
                 c->eof = 0;
                 continue;
             }
             if (r < 0)
-                return av_errmsg(err, AVK_EX_DATAERR, "cannot decode",
+                return lav_errmsg(err, AVK_EX_DATAERR, "cannot decode",
                                  c->path, r);
             {
                 int64_t pts = c->pend->best_effort_timestamp;
@@ -507,7 +507,7 @@ int avk_yuv_encode_jpeg(const AVFrame *frame, avk_buf *out, avk_err *err)
     if (r >= 0)
         r = avcodec_receive_packet(enc, pkt);
     if (r < 0) {
-        r = av_errmsg(err, AVK_EX_SOFTWARE, "cannot encode", "thumbnail", r);
+        r = lav_errmsg(err, AVK_EX_SOFTWARE, "cannot encode", "thumbnail", r);
         goto done;
     }
     avk_buf_reset(out);

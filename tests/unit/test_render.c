@@ -535,6 +535,44 @@ static void test_encoder_fallback(void)
     ok(warned == 1, "with a warning");
 }
 
+/* A hardware encoder either works (the machine has one) or falls back to
+   libx264 with a warning naming it; never an error, never silence. */
+static int hw_warned;
+static void hw_warn(void *ud, const char *msg)
+{
+    hw_warned += strstr(msg, (const char *)ud) != NULL;
+}
+
+static void test_hw_encoders(void)
+{
+    static const char *names[] = {"h264_vaapi", "h264_qsv", "h264_nvenc",
+                                  "hevc_vaapi"};
+    size_t i;
+
+    for (i = 0; i < sizeof names / sizeof *names; i++) {
+        avk_render_job job;
+        avk_render_scene sc[2];
+        avk_render_result res;
+        avk_err err = {0};
+        int r, used;
+
+        base_job(&job, sc);
+        job.encoder = names[i];
+        job.warn = hw_warn;
+        job.ud = (void *)names[i];
+        job.output_path = tpath("hw.mp4");
+        job.duration = 0.5;
+        hw_warned = 0;
+        r = avk_render(&job, &res, &err);
+        used = r == 0 && !strcmp(res.encoder, names[i]);
+        ok(r == 0 && (used ? hw_warned == 0
+                           : !strcmp(res.encoder, "libx264") && hw_warned == 1),
+           "%s: %s%s", names[i],
+           r ? err.msg : used ? "used" : "fell back to libx264 with a warning",
+           "");
+    }
+}
+
 static void test_text_safety(void)
 {
     static const char *texts[] = {
@@ -664,6 +702,7 @@ int main(void)
     test_captions();
     test_clip();
     test_encoder_fallback();
+    test_hw_encoders();
     test_text_safety();
     test_bad_inputs();
     avk_rmtree(dir, &err);
