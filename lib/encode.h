@@ -1,7 +1,8 @@
 /*
  * encode.h - the MP4 writer: H.264 (libx264 or a hardware encoder with a
- * fallback to libx264; VAAPI frames uploaded, QSV ones in NV12) and AAC-LC through libavcodec, muxed by libavformat
- * with the moov atom first (+faststart).
+ * fallback to libx264; VAAPI frames uploaded, QSV ones in NV12) and AAC-LC
+ * through libavcodec, muxed by libavformat with the moov atom first
+ * (+faststart).
  *
  * Video frames are YUV420P of the configured size, timed by their index at
  * a constant frame rate; audio is interleaved float stereo at 48 kHz, any
