@@ -131,6 +131,7 @@ install: all
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
 	cp -R share/templates $(DESTDIR)$(DATADIR)/
 	[ ! -d share/stopwords ] || cp -R share/stopwords $(DESTDIR)$(DATADIR)/
+	cp -RL share/feeds $(DESTDIR)$(DATADIR)/
 	for f in man/*.[157]; do [ -f "$$f" ] || continue; \
 	    s=$${f##*.}; install -m 644 $$f $(DESTDIR)$(MANDIR)/man$$s/; done
 	for f in completions/bash/*; do [ -f "$$f" ] && install -m 644 $$f \

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "doc.h"
@@ -368,6 +369,75 @@ static int print_topics(run *R, const avk_trend_result *res,
     return rc;
 }
 
+/* The sample feeds every install ships (DATADIR/feeds), so that a bare
+   av-trend works offline. */
+static const char *const SAMPLE_FEEDS[] = {"news-daily.rss", "world-wire.rss",
+                                           "tech-notes.atom"};
+
+/* With no --source: the configuration's trend.sources (a list or one
+   string), else the sample feeds with a notice.  The strings are owned by
+   *owned (a NULL-terminated array for avk_dirs_free); list->v is a new
+   array of borrowed pointers into it.  Fails with AVK_EX_USAGE (nothing
+   to read), AVK_EX_CONFIG, AVK_EX_OSERR. */
+static int default_sources(avk_ctx *ctx, avk_strlist *list, char ***owned,
+                           avk_err *err)
+{
+    const json_t *node = avk_config_node(ctx->cfg, "trend.sources");
+    size_t n = 0, i, cap = sizeof SAMPLE_FEEDS / sizeof *SAMPLE_FEEDS;
+    char *dir = NULL;
+    char **v;
+
+    if (node && json_is_array(node))
+        cap = json_array_size(node);
+    else if (node)
+        cap = 1;
+    if (!(v = calloc(cap + 1, sizeof *v)))
+        return avk_fail(err, AVK_EX_OSERR, "out of memory");
+    *owned = v;
+    if (node) {
+        for (i = 0; i < cap; i++) {
+            const json_t *e = json_is_array(node) ? json_array_get(node, i)
+                                                  : node;
+            if (!json_is_string(e) || !*json_string_value(e))
+                return avk_fail(err, AVK_EX_CONFIG,
+                                "trend.sources: expected a list of sources");
+            if (!(v[n++] = strdup(json_string_value(e))))
+                return avk_fail(err, AVK_EX_OSERR, "out of memory");
+        }
+    } else {
+        if (!(dir = avk_datadir()))
+            return avk_fail(err, AVK_EX_USAGE, "no --source given and no "
+                            "sample feeds found");
+        for (i = 0; i < cap; i++) {
+            avk_buf b;
+            avk_buf_init(&b);
+            if (avk_buf_printf(&b, "%s/feeds/%s", dir, SAMPLE_FEEDS[i])) {
+                avk_buf_release(&b);
+                free(dir);
+                return avk_fail(err, AVK_EX_OSERR, "out of memory");
+            }
+            v[n++] = avk_buf_detach(&b);
+        }
+        if (access(v[0], R_OK) != 0) {
+            avk_fail(err, AVK_EX_USAGE,
+                     "no --source given and no sample feeds in '%s/feeds'",
+                     dir);
+            free(dir);
+            return AVK_EX_USAGE;
+        }
+        avk_info(&ctx->diag, "no --source given: reading the sample feeds "
+                 "in %s/feeds (set trend.sources in the configuration)",
+                 dir);
+        free(dir);
+    }
+    if (!(list->v = calloc(n + 1, sizeof *list->v)))
+        return avk_fail(err, AVK_EX_OSERR, "out of memory");
+    for (i = 0; i < n; i++)
+        list->v[i] = v[i];
+    list->n = n;
+    return 0;
+}
+
 static int cmd_rank(avk_ctx *ctx, opts *o)
 {
     run R;
@@ -383,6 +453,7 @@ static int cmd_rank(avk_ctx *ctx, opts *o)
     size_t i, j, nf = 0, n_items = 0, n_ok = 0, failed = 0;
     int rc = 0, last_rc = 0;
     char at[32], input_hash[AVK_SHA256_HEX] = "";
+    char **dflt = NULL; /* owns the default sources' strings */
     long long since = 0;
     avk_sha256 *ih = NULL;
     avk_buf ostr;
@@ -398,12 +469,16 @@ static int cmd_rank(avk_ctx *ctx, opts *o)
         avk_fail(&err, AVK_EX_USAGE, "--now wants an ISO time, not '%s'", o->now);
         return avk_usage_error(ctx, &err, USAGE);
     }
-    if (o->sources.n == 0) {
-        avk_fail(&err, AVK_EX_USAGE, "no --source given");
-        return avk_usage_error(ctx, &err, USAGE);
-    }
     if (o->since && parse_since(o->since, R.now, &since, &err))
         return avk_usage_error(ctx, &err, USAGE);
+    if ((rc = avk_ctx_load_config(ctx, &err)))
+        return avk_report(&ctx->diag, &err, rc);
+    if (o->sources.n == 0 &&
+        (rc = default_sources(ctx, &o->sources, &dflt, &err))) {
+        avk_dirs_free(dflt);
+        return rc == AVK_EX_USAGE ? avk_usage_error(ctx, &err, USAGE)
+                                  : avk_report(&ctx->diag, &err, rc);
+    }
     srcs = calloc(o->sources.n, sizeof *srcs);
     feeds = calloc(o->sources.n, sizeof *feeds);
     names = calloc(o->sources.n, sizeof *names);
@@ -578,6 +653,10 @@ out:
     free(srcs);
     free(feeds);
     free(names);
+    if (dflt) {
+        avk_strlist_release(&o->sources);
+        avk_dirs_free(dflt);
+    }
     free(items);
     avk_buf_release(&key);
     avk_buf_release(&ostr);

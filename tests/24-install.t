@@ -10,6 +10,7 @@ is "$rc" 0 "make install"
 ok "$([ -x root/usr/bin/av-project ]; echo $?)" "binary installed"
 ok "$([ -f root/usr/share/man/man1/av-project.1 ] || [ ! -f "$AVK_TOP/man/av-project.1" ]; echo $?)" "man page installed"
 ok "$([ -d root/usr/share/av/templates ]; echo $?)" "templates installed"
+ok "$([ -f root/usr/share/av/feeds/news-daily.rss ] && [ ! -L root/usr/share/av/feeds ]; echo $?)" "sample feeds installed as files"
 mkdir w && cd w
 "$T/root/usr/bin/av-project" init 2>/dev/null
 run env -u AV_DATADIR "$T/root/usr/bin/av-project" doctor

@@ -67,7 +67,20 @@ ok "$([ -n "$out" ]; echo $?)" "topics still printed from the good source"
 run av-trend -s broken.xml -s missing.rss
 ok "$([ "$rc" != 0 ] && [ "$rc" != 1 ]; echo $?)" "every source failed: a real error status ($rc)"
 run av-trend -n 1
-is "$rc" 64 "no --source: usage error"
+is "$rc" 0 "no --source: the sample feeds"
+like "$err" "reading the sample feeds" "says where it reads from"
+is "$(printf '%s\n' "$out" | grep -c '"trend"')" 1 "and prints a topic"
+mkdir -p cfgdir/av
+printf 'trend:\n  sources:\n    - %s/news-daily.rss\n' "$F" > cfgdir/av/config.yaml
+XDG_CONFIG_HOME=$PWD/cfgdir run av-trend -n 0 --explain
+is "$rc" 0 "trend.sources from the configuration"
+printf '%s\n' "$out" > cfg.jsonl
+is "$(py cfg.jsonl 'len(set(s for d in L for s in d["trend"]["sources"]))')" 1 "only its one source is read"
+printf 'trend:\n  sources: 5\n' > cfgdir/av/config.yaml
+XDG_CONFIG_HOME=$PWD/cfgdir run av-trend -n 1
+is "$rc" 78 "trend.sources that is not a list: configuration error"
+AV_DATADIR=$PWD/nowhere run av-trend -n 1
+is "$rc" 64 "no sources and no sample feeds: usage error"
 run av-trend -s reddit:a/b
 is "$rc" 64 "bad subreddit: usage error"
 run av-trend sources
