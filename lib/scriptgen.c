@@ -944,6 +944,94 @@ static int first_sentence(const char **rest, int max_words, char **out)
     return 0;
 }
 
+/* Lower-case ASCII words of 3 letters or more, space separated with a
+   space at both ends (so " word " finds a whole word); NULL on OOM. */
+static char *word_set(const char *s)
+{
+    size_t n = strlen(s), o = 0, start = 0, i;
+    char *w = malloc(2 * n + 3);
+
+    if (!w)
+        return NULL;
+    w[o++] = ' ';
+    for (i = 0; i <= n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c && (isalnum(c) || c >= 0x80))
+            continue;
+        if (i - start >= 3) {
+            size_t k;
+            for (k = start; k < i; k++)
+                w[o++] = (char)tolower((unsigned char)s[k]);
+            w[o++] = ' ';
+        }
+        start = i + 1;
+    }
+    w[o] = '\0';
+    return w;
+}
+
+/* Is this headline the topic's own story told by another outlet (most of
+   the shorter one's words appear in the other)?  -1 on OOM. */
+static int same_story(const char *title, const char *topic)
+{
+    char *a = word_set(title), *b = word_set(topic), *p, *q;
+    size_t na = 0, nb = 0, common = 0;
+    int r;
+
+    if (!a || !b) {
+        free(a);
+        free(b);
+        return -1;
+    }
+    for (p = a + 1; *p; p = q + 1) {
+        char save;
+        q = strchr(p, ' ');
+        save = q[1];
+        q[1] = '\0';
+        na++;
+        common += strstr(b, p - 1) != NULL;
+        q[1] = save;
+    }
+    for (p = b + 1; *p; p = strchr(p, ' ') + 1)
+        nb++;
+    r = na > 0 && nb > 0 && common * 10 >= (na < nb ? na : nb) * 7;
+    free(a);
+    free(b);
+    return r;
+}
+
+/* A trend topic is often its first headline, and its other items the
+   same story from other outlets: the hook has said the headline, so those
+   items lose their title and speak through their summary; one that has no
+   summary, or only one already heard, adds nothing and is dropped. */
+static int same_story_items(struct gen *g)
+{
+    size_t i, j, kept = 0;
+
+    for (i = 0; i < g->nitems; i++) {
+        struct item *d = &g->items[i];
+        int same = same_story(d->title, g->topic.topic), dup = 0;
+        if (same < 0)
+            return AVK_EX_OSERR;
+        for (j = 0; j < kept && d->summary[0]; j++)
+            dup |= strcasecmp(g->items[j].summary, d->summary) == 0;
+        if (same && i > 0 && (!d->summary[0] || dup)) {
+            free(d->title);
+            free(d->summary);
+            free(d->more);
+            free(d->source);
+            continue;
+        }
+        if (same)
+            d->title[0] = '\0';
+        g->items[kept++] = *d;
+    }
+    for (i = kept; i < g->nitems; i++)
+        memset(&g->items[i], 0, sizeof g->items[i]);
+    g->nitems = kept;
+    return 0;
+}
+
 static int load_items(struct gen *g)
 {
     const json_t *items = json_object_get(g->req->trend, "items");
@@ -996,10 +1084,7 @@ static int load_items(struct gen *g)
             d->summary[0] = '\0';
         g->nitems++;
     }
-    /* a trend topic is often its first headline: the hook has said it */
-    if (g->nitems > 0 && strcasecmp(g->items[0].title, g->topic.topic) == 0)
-        g->items[0].title[0] = '\0';
-    return 0;
+    return same_story_items(g);
 }
 
 /* ------------------------------------------------------------------ */

@@ -76,6 +76,18 @@ run av-script --duration 30 < trend.jsonl
 is "$rc" 0 "trend document"
 is "$(sget format)" "news" "news digest chosen"
 like "$(sget scenes)" "City adds 200 public chargers" "headline narrated"
+# one story from two outlets: the headline once, both summaries narrated
+cat > same.jsonl <<'JSON'
+{"version":1,"id":"newsdoc02","topic":"Southern Europe heatwave breaks November records","lang":"en","trend":{"topic":"Southern Europe heatwave breaks November records","items":[{"title":"Southern Europe heatwave breaks November records","summary":"Forecasters expect cooler air by the weekend.","source":"world-wire.rss"},{"title":"Heatwave breaks November records across southern Europe","summary":"Temperatures topped 30 degrees in several cities.","source":"news-daily.rss"},{"title":"Heatwave breaks records in southern Europe","summary":"Forecasters expect cooler air by the weekend."}]}}
+JSON
+for seed in 1 2 3 4; do
+    run av-script --duration 45 --seed $seed < same.jsonl
+    s=$(sget scenes)
+    like "$s" "Forecasters expect cooler air" "seed $seed: the first summary is narrated"
+    like "$s" "Temperatures topped 30 degrees" "seed $seed: so is the second outlet's"
+    unlike "$s" "records across southern Europe" "seed $seed: the same headline is not announced as other news"
+    is "$(printf '%s' "$s" | grep -o 'Forecasters expect' | wc -l)" 1 "seed $seed: a repeated summary is said once"
+done
 
 # user templates come first; editing them invalidates earlier scripts
 mkdir tpl
