@@ -4,8 +4,9 @@
 # The unit of work when av runs on a batch engine (GNU parallel over ssh,
 # Slurm, Kubernetes, make -j): import one project bundle (made by
 # `av-project export`) into a fresh scratch workspace, run the stages on
-# it (default: script voice image render), and export the result to OUT,
-# which the caller imports back with `av-project import OUT`.
+# it (default: AV_WORKER_STAGES, else script voice image render), and
+# export the result to OUT, which the caller imports back with
+# `av-project import OUT`.
 #
 # The exit status is the failing tool's, so 75 (temporary: network, 429,
 # 5xx) can be retried by the engine and anything else is permanent.
@@ -13,6 +14,9 @@
 #
 # Environment:
 #   AV_BIN_DIR   directory holding the av tools (default: found on PATH)
+#   AV_WORKER_STAGES
+#                the stages when none are given, separated by spaces (the
+#                batch engines' scripts run the worker without any)
 #   TMPDIR       where the scratch workspace is made (removed at exit)
 set -eu
 
@@ -24,7 +28,10 @@ usage() {
 in=$1
 out=$2
 shift 2
-[ $# -gt 0 ] || set -- script voice image render
+set -f # a list of words, never file names
+# shellcheck disable=SC2086
+[ $# -gt 0 ] || set -- ${AV_WORKER_STAGES:-script voice image render}
+set +f
 
 tool() {
     if [ -n "${AV_BIN_DIR:-}" ]; then

@@ -24,6 +24,8 @@ Routes:
                                        then 201 with the video resource
         unknown or expired session: 404
     POST /upload/youtube/v3/thumbnails/set?videoId=ID   200
+    POST /_delay?s=S    from now on wait S seconds before taking each chunk
+                        (as --chunk-delay: a slow upload to kill in flight)
     GET  /_videos       completed videos [{id, bytes, sha256, snippet,
                         status}] (files written to --videos DIR too)
     GET  /o/oauth2/v2/auth     the consent screen, approved at once: 302 to
@@ -68,6 +70,7 @@ videos = []
 faults = []
 lock = threading.Lock()
 counter = [0]
+delay = [None]    # seconds before each chunk, set by /_delay
 
 
 def gerr(status, reason, msg):
@@ -205,6 +208,13 @@ def fault(req):
     return {"ok": True}
 
 
+@app.route("POST", "/_delay")
+def set_delay(req):
+    with lock:
+        delay[0] = float(req.arg("s", "0"))
+    return {"ok": True}
+
+
 @app.route("GET", "/_videos")
 def list_videos(req):
     with lock:
@@ -314,8 +324,10 @@ def upload(req):
     a, b = int(m.group(1)), int(m.group(2))
     if b - a + 1 != len(req.body):
         return gerr(400, "badRequest", "Content-Length does not match")
-    if app.args.chunk_delay:
-        time.sleep(app.args.chunk_delay)
+    with lock:
+        wait = app.args.chunk_delay if delay[0] is None else delay[0]
+    if wait:
+        time.sleep(wait)
     if take_fault("503"):
         return gerr(503, "backendError", "Backend Error")
     cut = take_fault("cut")
