@@ -1,7 +1,8 @@
 /*
  * av-image - one still per scene: procedural art, a local library match,
  * or a network provider (OpenAI Images, Stability, an AUTOMATIC1111
- * server, Pexels or Pixabay stock photos) through a fallback chain.
+ * server, Pexels or Pixabay stock photos or clips) through a fallback
+ * chain.
  *
  *   av-image [options] < scripted.jsonl > visual.jsonl
  *   av-image --prompt TEXT [--aspect 9:16] -o out.png
@@ -12,14 +13,17 @@
  * or lib/procart art with a title card from the scene's keywords), and
  * lib/imgnet for the network providers.  Invariants: the network is used
  * only when --provider names a network provider; every network image is
- * decoded and checked (lib/imgnet) before it becomes an asset; a failing
+ * decoded and checked (lib/imgnet), every stock clip opened and a frame
+ * decoded (lib/stockvid), before it becomes an asset; a failing
  * provider hands the scene to the next one in the chain; repeated
  * requests are served from the request cache (lib/cache).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <libavutil/log.h>
 
@@ -35,6 +39,7 @@
 #include "medialib.h"
 #include "procart.h"
 #include "scenevis.h"
+#include "stockvid.h"
 #include "text.h"
 
 #define USAGE                                                                  \
@@ -45,9 +50,12 @@
     "provider."
 #define MAX_CHAIN 8
 
+/* What the stock providers (pexels, pixabay) search: --stock. */
+enum { STOCK_PHOTO, STOCK_VIDEO, STOCK_ANY };
+
 typedef struct iopts {
     const char *prompt, *output, *aspect, *provider, *library, *palette, *style,
-        *format;
+        *format, *stock;
     long long seed, quality;
     int seed_set, no_title, videos;
     /* opened in main */
@@ -59,6 +67,8 @@ typedef struct iopts {
     const char *chain[MAX_CHAIN];
     size_t nchain;
     int network; /* some provider in the chain is a network one */
+    int stock_mode;             /* STOCK_*, from --stock or image.stock */
+    long long max_video_bytes;  /* image.max_video_bytes */
     avk_http_opts http;
     avk_imgnet_env env;
 } iopts;
@@ -151,6 +161,18 @@ static int scene_keywords(const json_t *scene, const char *path,
     return 0;
 }
 
+
+/* STOCK_* for a --stock / image.stock value, or -1. */
+static int stock_mode(const char *v)
+{
+    if (strcmp(v, "photo") == 0 || strcmp(v, "photos") == 0)
+        return STOCK_PHOTO;
+    if (strcmp(v, "video") == 0 || strcmp(v, "videos") == 0)
+        return STOCK_VIDEO;
+    if (strcmp(v, "any") == 0)
+        return STOCK_ANY;
+    return -1;
+}
 
 /* Split --provider into o->chain; each name must be known. */
 static int parse_chain(iopts *o, avk_err *err)
@@ -287,13 +309,87 @@ static int net_scene(avk_ctx *ctx, iopts *o, const char *name,
     return rc;
 }
 
+/* One scene as a stock clip from provider name (pexels, pixabay): a cache
+ * hit, or searched, downloaded, checked (lib/stockvid) and adopted as a
+ * video/mp4 asset.  min_dur is how long the scene lasts (0: unknown). */
+static int net_video_scene(avk_ctx *ctx, iopts *o, const char *name,
+                           const avk_imgnet_req *q, double min_dur,
+                           json_t **entry, avk_err *err)
+{
+    const char *base = avk_imgnet_cfg(&o->env, name, "base_url");
+    avk_stockvid_req vq;
+    avk_stockvid_result r;
+    json_t *params, *hit = NULL;
+    char key[65], *tmp = NULL;
+    avk_asset a;
+    int rc;
+
+    *entry = NULL;
+    params = json_pack("{s:s, s:s, s:i, s:i, s:f, s:I, s:o}", "kind", "video",
+                       "query", q->query, "width", q->width, "height",
+                       q->height, "min_duration", min_dur, "max_bytes",
+                       (json_int_t)o->max_video_bytes, "base_url",
+                       base ? json_string(base) : json_null());
+    if (!params)
+        return avk_fail(err, AVK_EX_OSERR, "out of memory");
+    rc = avk_cache_key(name, "videos", params, key);
+    json_decref(params);
+    if (rc)
+        return avk_fail(err, AVK_EX_OSERR, "out of memory");
+    if (ctx->store &&
+        (rc = avk_cache_get_json(ctx->store, key, &hit, err)) != 0)
+        return rc;
+    if (hit) {
+        avk_err e2 = {0, ""};
+        if (avk_asset_from_json(json_object_get(hit, "asset"), "cache", &a,
+                                &e2) == 0 &&
+            avk_asset_verify(ctx->ws_root, &a, 0, &e2) == 0) {
+            avk_debug(o->diag, "%s: cache hit (video)", name);
+            *entry = hit;
+            return 0;
+        }
+        json_decref(hit);
+    }
+    memset(&vq, 0, sizeof vq);
+    vq.query = q->query;
+    vq.width = q->width;
+    vq.height = q->height;
+    vq.min_duration = min_dur;
+    vq.max_bytes = o->max_video_bytes;
+    avk_stockvid_result_init(&r);
+    if ((rc = avk_asset_tmp_path(ctx->ws_root, "mp4", &tmp, err)))
+        return rc;
+    rc = avk_stockvid_fetch(&o->env, name, &vq, tmp, &r, err);
+    if (rc == 0 && (rc = avk_asset_adopt(ctx->ws_root, tmp, "video/mp4", &a,
+                                         err)) != 0)
+        unlink(tmp);
+    free(tmp);
+    if (rc == 0) {
+        *entry = json_pack(
+            "{s:o, s:s, s:s, s:s, s:s, s:i, s:i, s:f, s:s?, s:s?, s:s?}",
+            "asset", avk_asset_to_json(&a), "kind", "video", "source", name,
+            "model", "videos", "prompt", q->query, "width", r.width, "height",
+            r.height, "duration", r.duration, "attribution", r.attribution,
+            "license", r.license, "link", r.link);
+        if (!*entry)
+            rc = avk_fail(err, AVK_EX_OSERR, "out of memory");
+    }
+    avk_stockvid_result_release(&r);
+    if (rc == 0 && ctx->store) {
+        avk_err e2 = {0, ""};
+        if (avk_cache_put_json(ctx->store, key, name, "videos", *entry, &e2))
+            avk_warn(o->diag, "cannot cache the %s reply: %s", name, e2.msg);
+    }
+    return rc;
+}
+
 /* Try the network providers at the head of the chain for scene i; *done
  * is 1 with *entry set when one succeeded.  A failure is a warning while
  * the chain goes on; when it ends with no local provider left, the last
  * failure is the scene's error. */
 static int net_chain(avk_ctx *ctx, iopts *o, const json_t *doc, size_t i,
                      const char *text, const char *visual,
-                     const char *const *kw, size_t nkw,
+                     const char *const *kw, size_t nkw, double min_dur,
                      const avk_scenevis_opts *so, json_t **entry, int *done,
                      avk_err *err)
 {
@@ -312,7 +408,22 @@ static int net_chain(avk_ctx *ctx, iopts *o, const json_t *doc, size_t i,
     q.width = so->width;
     q.height = so->height;
     for (c = 0; c < o->nchain && avk_imgnet_known(o->chain[c]); c++) {
-        rc = net_scene(ctx, o, o->chain[c], &q, entry, &last);
+        if (o->stock_mode != STOCK_PHOTO && avk_stockvid_known(o->chain[c])) {
+            rc = net_video_scene(ctx, o, o->chain[c], &q, min_dur, entry,
+                                 &last);
+            if (rc == 0) {
+                *done = 1;
+                break;
+            }
+            if (rc == AVK_EX_OSERR)
+                break;
+            if (o->stock_mode == STOCK_ANY) {
+                avk_warn(o->diag, "project %s: scene %zu: %s (trying photos)",
+                         avk_doc_id(doc), i, last.msg);
+                rc = net_scene(ctx, o, o->chain[c], &q, entry, &last);
+            }
+        } else
+            rc = net_scene(ctx, o, o->chain[c], &q, entry, &last);
         if (rc == 0) {
             *done = 1;
             break;
@@ -329,6 +440,25 @@ static int net_chain(avk_ctx *ctx, iopts *o, const json_t *doc, size_t i,
         return last.code ? last.code : AVK_EX_UNAVAILABLE;
     }
     return 0;
+}
+
+/* How long scene i lasts in the narration (a scene runs until the next
+ * starts, as av-render plays it), rounded up to whole seconds so that
+ * small retimings keep the cache; 0 when the document has no timings. */
+static double scene_seconds(const json_t *doc, size_t i)
+{
+    const json_t *sc = json_object_get(json_object_get(doc, "voice"), "scenes");
+    const json_t *cur = json_array_get(sc, i), *next = json_array_get(sc, i + 1);
+    double start, end;
+
+    if (!json_is_object(cur))
+        return 0;
+    start = json_number_value(json_object_get(cur, "start"));
+    end = json_is_object(next) ? json_number_value(json_object_get(next, "start"))
+                               : json_number_value(json_object_get(cur, "end"));
+    if (!(end - start > 0) || end - start > 3600)
+        return 0;
+    return ceil(end - start - 0.01);
 }
 
 static int image_stage(avk_ctx *ctx, json_t *doc, avk_stage_result *res,
@@ -396,8 +526,9 @@ static int image_stage(avk_ctx *ctx, json_t *doc, avk_stage_result *res,
             s.title = json_string_value(json_object_get(script, "title"));
         if (o->network) {
             int done = 0;
-            if ((rc = net_chain(ctx, o, doc, i, text, visual, kw, nkw, &so,
-                                &entry, &done, err)) != 0) {
+            if ((rc = net_chain(ctx, o, doc, i, text, visual, kw, nkw,
+                                scene_seconds(doc, i), &so, &entry, &done,
+                                err)) != 0) {
                 free(kw);
                 break;
             }
@@ -519,9 +650,12 @@ int main(int argc, char **argv)
     avk_err err = {0, ""};
     char fp[1024], libfp[65] = "";
     int rc, http_ready = 0;
-    static const char *const inputs[] = {"id", "topic", "lang", "format",
-                                         "script"};
+    /* stock clips are chosen by the scene lengths: voice is read too */
+    static const char *const inputs[] = {"id",     "topic",  "lang",
+                                         "format", "script", "voice"};
     avk_stage_def def = {"visuals", "illustrated", inputs, 5};
+    int videos = 0;
+    size_t c;
 
     memset(&o, 0, sizeof o);
     memset(&args, 0, sizeof args);
@@ -560,6 +694,10 @@ int main(int argc, char **argv)
             {0, "style", AVK_OPT_STR, "NAME",
              "soft, geometric or minimal (default: auto)", &o.style,
              "auto|soft|geometric|minimal", NULL, 0},
+            {0, "stock", AVK_OPT_STR, "KIND",
+             "pexels, pixabay: search photo, video (clips) or any (a clip, "
+             "else a photo); default: image.stock, else photo",
+             &o.stock, "photo|video|any", NULL, 0},
             {0, "videos", AVK_OPT_FLAG, NULL,
              "library: offer video clips (mp4, mov, webm) too", &o.videos, NULL,
              NULL, 0},
@@ -594,6 +732,12 @@ int main(int argc, char **argv)
         goto out;
     }
     if (parse_chain(&o, &err)) {
+        rc = avk_usage_error(&ctx, &err, USAGE);
+        goto out;
+    }
+    if (o.stock && stock_mode(o.stock) < 0) {
+        avk_fail(&err, AVK_EX_USAGE, "unknown --stock '%s' (photo, video or any)",
+                 o.stock);
         rc = avk_usage_error(&ctx, &err, USAGE);
         goto out;
     }
@@ -665,6 +809,22 @@ int main(int argc, char **argv)
         o.env.cfg = ctx.cfg;
         o.env.max_bytes = (long long)avk_config_num(ctx.cfg, "image.max_bytes",
                                                     AVK_IMGNET_MAX_BYTES);
+        o.max_video_bytes = (long long)avk_config_num(
+            ctx.cfg, "image.max_video_bytes", AVK_STOCKVID_MAX_BYTES);
+        if (!o.stock)
+            o.stock = avk_config_str(ctx.cfg, "image.stock", "photo");
+        if ((o.stock_mode = stock_mode(o.stock)) < 0) {
+            avk_fail(&err, AVK_EX_CONFIG,
+                     "image.stock: unknown value '%s' (photo, video or any)",
+                     o.stock);
+            rc = avk_report(&ctx.diag, &err, err.code);
+            goto out;
+        }
+        for (c = 0; c < o.nchain; c++)
+            if (o.stock_mode != STOCK_PHOTO && avk_stockvid_known(o.chain[c]))
+                videos = 1;
+        if (videos)
+            def.ninputs = 6;
     }
     if (o.library && in_chain(&o, "library")) {
         if (!(o.lib = avk_medialib_open(o.library, &err))) {
@@ -695,6 +855,11 @@ int main(int argc, char **argv)
         o.seed_set ? "" : "auto:", o.seed_set ? o.seed : 0,
         o.palette ? o.palette : "auto", o.style ? o.style : "auto", !o.no_title,
         want_jpeg(&o) ? "jpeg" : "png", o.quality);
+    if (videos) {
+        size_t fl = strlen(fp);
+        snprintf(fp + fl, sizeof fp - fl, " stock=%s",
+                 o.stock_mode == STOCK_ANY ? "any" : "video");
+    }
     rc = avk_stage_run(&ctx, &def, fp, image_stage, &o);
 out:
     if (http_ready)

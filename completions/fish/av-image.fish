@@ -25,6 +25,7 @@ complete -c av-image -l provider -x -a 'local library openai stability sdwebui p
 complete -c av-image -l library -x -a '(__fish_complete_directories)' -d 'folder of images matched by tags, file and folder names'
 complete -c av-image -l palette -x -a 'auto sunset ocean forest citrus berry midnight neon earth mint mono pastel sand' -d 'palette of the procedural art (default: auto)'
 complete -c av-image -l style -x -a 'auto soft geometric minimal' -d 'soft, geometric or minimal (default: auto)'
+complete -c av-image -l stock -x -a 'photo video any' -d 'pexels, pixabay: search photo, video (clips) or any (a clip, else a photo); default: image.stock, else photo'
 complete -c av-image -l videos -d 'library: offer video clips (mp4, mov, webm) too'
 complete -c av-image -l no-title -d 'procedural art without the title card'
 complete -c av-image -l format -x -a 'jpeg png' -d 'asset encoding: jpeg (default) or png'

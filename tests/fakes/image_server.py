@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
 """image_server - fake OpenAI Images, Stability, AUTOMATIC1111, Pexels and
-Pixabay endpoints for tests/42-image-net.t (stdlib only, on fakehttp).
+Pixabay endpoints (photo and video search) for tests/42-image-net.t and
+tests/43-image-stockvideo.t (stdlib only, on fakehttp).
 
 Every API path starts with a case name: BASE/CASE/..., so one server
 plays every scenario.  Cases: ok, url (OpenAI: a URL reply), html (the
 image is an HTML page), big (the image is over the test's cap), r429
 (429 with Retry-After: 1, then success), quota (429 insufficient_quota),
 corrupt (bytes that are not an image), filtered (Stability
-CONTENT_FILTERED), empty (no stock hits).  Keys: sk-test (OpenAI),
-st-test (Stability), px-test (Pexels), pb-test (Pixabay); others get 401.
+CONTENT_FILTERED), empty (no stock hits), trunc (a video cut short after
+its header), novideo (no video hits, photos as ok).  A stock search for
+"nothing" finds nothing.  Keys: sk-test (OpenAI), st-test (Stability),
+px-test (Pexels), pb-test (Pixabay); others get 401.  Video files are
+served at /vid/KIND/TAG, TAG naming the rendition, so a test can see
+which one was downloaded.
 
-    image_server.py --png A.png --jpg B.jpg --port-file F --log L
+    image_server.py --png A.png --jpg B.jpg [--mp4 C.mp4] --port-file F --log L
 """
 import base64
 import os
@@ -85,6 +90,117 @@ def image(req):
         return Reply(200, fakehttp.pattern_bytes(5000),
                      content_type="image/png")
     return Reply(404)
+
+
+def mp4():
+    return open(app.args.mp4, "rb").read()
+
+
+def truncated(data):
+    """data cut 16 bytes into its mdat box: a header, no pictures."""
+    i = 0
+    while i + 8 <= len(data):
+        size = int.from_bytes(data[i:i + 4], "big")
+        if data[i + 4:i + 8] == b"mdat":
+            return data[:i + 24]
+        if size < 8:
+            break
+        i += size
+    return data[:len(data) // 2]
+
+
+def vid_url(req, case, tag):
+    kind = case if case in ("html", "big", "corrupt", "trunc") else "mp4"
+    return base(req) + "/vid/" + kind + "/" + tag
+
+
+@app.route("GET", "/vid/{kind}/{tag}")
+def video(req):
+    kind = req.params["kind"]
+    if kind == "mp4":
+        return Reply(200, mp4(), content_type="video/mp4")
+    if kind == "html":
+        return Reply(200, HTML, content_type="text/html; charset=utf-8")
+    if kind == "big":
+        return Reply(200, mp4() + fakehttp.pattern_bytes(1500000),
+                     content_type="video/mp4")
+    if kind == "corrupt":
+        return Reply(200, fakehttp.pattern_bytes(20000),
+                     content_type="video/mp4")
+    if kind == "trunc":
+        return Reply(200, truncated(mp4()), content_type="video/mp4")
+    return Reply(404)
+
+
+def no_videos(req, case):
+    q = req.query.get("query", req.query.get("q", [""]))[0]
+    return case in ("empty", "novideo") or "nothing" in q
+
+
+@app.route("GET", "/{case}/videos/search")
+def pexels_videos(req):
+    case = req.params["case"]
+    r = early(req, case, req.headers.get("Authorization") == "px-test")
+    if r:
+        return r
+    if no_videos(req, case):
+        return {"page": 1, "per_page": 15, "total_results": 0, "videos": []}
+
+    def f(q, t, w, h, tag):
+        return {"id": len(tag), "quality": q, "file_type": t, "width": w,
+                "height": h, "fps": 25, "link": vid_url(req, case, tag)}
+    mp4t = "video/mp4"
+    videos = [
+        {"id": 11, "width": 1920, "height": 1080, "duration": 20,
+         "url": "https://x/v/11", "image": "https://x/i/11.jpg",
+         "user": {"id": 1, "name": "Wide Mover", "url": "https://x/@wide"},
+         "video_files": [f("hd", mp4t, 1920, 1080, "px-1920x1080"),
+                         f("sd", mp4t, 1280, 720, "px-1280x720")]},
+        {"id": 12, "width": 1080, "height": 1920, "duration": 2,
+         "url": "https://x/v/12", "image": "https://x/i/12.jpg",
+         "user": {"id": 2, "name": "Short Clip", "url": "https://x/@short"},
+         "video_files": [f("sd", mp4t, 360, 640, "px-short-360x640"),
+                         f("hd", mp4t, 1080, 1920, "px-short-1080x1920")]},
+        {"id": 13, "width": 2160, "height": 3840, "duration": 15,
+         "url": "https://x/v/13", "image": "https://x/i/13.jpg",
+         "user": {"id": 3, "name": "Tall Mover", "url": "https://x/@tall"},
+         "video_files": [f("uhd", mp4t, 2160, 3840, "px-2160x3840"),
+                         f("hd", mp4t, 1080, 1920, "px-1080x1920"),
+                         f("sd", mp4t, 540, 960, "px-540x960"),
+                         f("hls", "application/x-mpegURL", None, None,
+                           "px-hls"),
+                         f("sd", "video/webm", 180, 320, "px-webm")]},
+    ]
+    return {"page": 1, "per_page": 15, "total_results": 3, "videos": videos}
+
+
+@app.route("GET", "/{case}/api/videos/")
+def pixabay_videos(req):
+    case = req.params["case"]
+    if req.query.get("key", [""])[0] != "pb-test":
+        return Reply.text("[ERROR 400] Invalid or missing API key", status=401)
+    r = early(req, case, True)
+    if r:
+        return r
+    if no_videos(req, case):
+        return {"total": 0, "totalHits": 0, "hits": []}
+
+    def v(w, h, size, tag):
+        return {"url": vid_url(req, case, tag) if tag else "", "width": w,
+                "height": h, "size": size, "thumbnail": ""}
+    return {"total": 2, "totalHits": 2, "hits": [
+        {"id": 21, "pageURL": "https://pixabay.example/videos/21",
+         "type": "film", "tags": "city", "duration": 12, "user": "Wide Pix",
+         "videos": {"large": v(1920, 1080, 900000, "pb-1920x1080"),
+                    "medium": v(1280, 720, 500000, "pb-1280x720"),
+                    "small": v(960, 540, 300000, "pb-960x540"),
+                    "tiny": v(640, 360, 100000, "pb-640x360")}},
+        {"id": 22, "pageURL": "https://pixabay.example/videos/22",
+         "type": "film", "tags": "sunrise", "duration": 8, "user": "Tall Pix",
+         "videos": {"large": v(0, 0, 0, ""),
+                    "medium": v(1080, 1920, 400000, "pb-1080x1920"),
+                    "small": v(540, 960, 9000000000, "pb-540x960"),
+                    "tiny": v(0, 0, 0, "")}}]}
 
 
 @app.route("POST", "/{case}/images/generations")
@@ -172,4 +288,5 @@ if __name__ == "__main__":
     def setup(ap):
         ap.add_argument("--png", required=True)
         ap.add_argument("--jpg", required=True)
+        ap.add_argument("--mp4")
     fakehttp.serve(app, setup=setup)
