@@ -38,7 +38,28 @@ void avk_pub_owner(char out[96])
     snprintf(out, 96, "%s:%ld:%s", host, (long)getpid(), hex);
 }
 
-/* Is owner a process of this host that no longer exists? */
+/* Is pid a zombie (dead, waiting to be reaped)?  Linux's /proc only;
+   elsewhere, or when unreadable, no. */
+static int is_zombie(long pid)
+{
+    char path[64], buf[512];
+    const char *rp;
+    size_t n;
+    FILE *f;
+
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    if (!(f = fopen(path, "r")))
+        return 0;
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* "pid (comm) S ...": the state follows the last ')' */
+    rp = strrchr(buf, ')');
+    return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
+}
+
+/* Is owner a process of this host that no longer exists (or is a zombie
+   that nobody has reaped yet)? */
 static int owner_dead(const char *owner)
 {
     char host[48] = "", mine[48] = "";
@@ -54,7 +75,9 @@ static int owner_dead(const char *owner)
     pid = strtol(c1 + 1, NULL, 10);
     if (pid <= 0)
         return 0;
-    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+    if (kill((pid_t)pid, 0) != 0)
+        return errno == ESRCH;
+    return is_zombie(pid);
 }
 
 #define COLS                                                                 \

@@ -1,6 +1,7 @@
 /* test_pubmeta - metadata fitting per platform and the publication ledger. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fsutil.h"
@@ -118,6 +119,26 @@ static void test_ledger(void)
     ok(avk_pub_release(s, &r2, b, &err) == 0, "published");
     rc = avk_pub_claim(s, "p1", "youtube", "abc", a, 60000, 0, &r1, &out, &err);
     ok(rc == 0 && out == AVK_PUB_DONE, "published row is done");
+
+    /* An owner that died but was never reaped (a zombie) is dead: its
+       row is taken over at once, not after the lease. */
+    {
+        char host[48] = "", z[96];
+        pid_t child = fork();
+        if (child == 0)
+            _exit(0);
+        usleep(100000); /* let it exit; not reaped yet */
+        gethostname(host, sizeof host - 1);
+        snprintf(z, sizeof z, "%s:%ld:dead", host, (long)child);
+        rc = avk_pub_claim(s, "p2", "youtube", "abc", z, 600000, 0, &r1,
+                           &out, &err);
+        ok(rc == 0 && out == AVK_PUB_OWNED, "a soon-dead owner claims p2");
+        rc = avk_pub_claim(s, "p2", "youtube", "abc", b, 600000, 0, &r2,
+                           &out, &err);
+        ok(rc == 0 && out == AVK_PUB_OWNED,
+           "its zombie's row is taken over at once (rc %d)", rc);
+        waitpid(child, NULL, 0);
+    }
 
     ok(avk_quota_take(s, "youtube", "2026-11-25", 1600, 3200, &okc, &err) == 0 &&
            okc, "quota taken");
