@@ -85,6 +85,7 @@ int avk_oauth_client_config(avk_oauth_client *c, const avk_config *cfg,
         GET(client_id, "client_id", NULL);
     }
     GET(client_secret, "client_secret", NULL);
+    GET(client_token, "client_token", NULL);
     GET(scope, "scope",
         DEF3("https://www.googleapis.com/auth/youtube.upload "
              "https://www.googleapis.com/auth/youtube.readonly",
@@ -199,7 +200,8 @@ static int token_endpoint(const avk_oauth_client *c, avk_buf *out)
 
 /* The error code of a token reply: {"error":"invalid_grant"} (RFC 6749,
  * TikTok) or Graph's {"error":{"type":..,"code":190}}, where 190 (an
- * invalid or expired token) is reported as invalid_grant.  "" when none. */
+ * invalid or expired token) is reported as invalid_grant and the device
+ * login subcodes by their RFC 8628 names.  "" when none. */
 static void error_code(const json_t *j, char *code, size_t cap)
 {
     json_t *e = json_object_get(j, "error");
@@ -210,12 +212,19 @@ static void error_code(const json_t *j, char *code, size_t cap)
             snprintf(code, cap, "%s", json_string_value(e));
     } else if (json_is_object(e)) {
         json_t *n = json_object_get(e, "code");
+        json_t *sub = json_object_get(e, "error_subcode");
         const char *ty = json_string_value(json_object_get(e, "type"));
         if (json_is_string(n)) {
             if (strcmp(json_string_value(n), "ok") != 0)
                 snprintf(code, cap, "%s", json_string_value(n));
         } else if (json_integer_value(n) == 190) {
             snprintf(code, cap, "invalid_grant");
+        } else if (json_integer_value(sub) == 1349174) {
+            snprintf(code, cap, "authorization_pending");
+        } else if (json_integer_value(sub) == 1349172) {
+            snprintf(code, cap, "slow_down");
+        } else if (json_integer_value(sub) == 1349152) {
+            snprintf(code, cap, "expired_token");
         } else {
             snprintf(code, cap, "%s %lld", ty ? ty : "error",
                      (long long)json_integer_value(n));
@@ -225,10 +234,10 @@ static void error_code(const json_t *j, char *code, size_t cap)
 
 /* Send a request that carries tokens (the form, or a secret header) and
  * parse a token reply into out, or put the error code into code[] and
- * fail.  The form is wiped. */
-static int token_call(const avk_oauth_client *c, avk_buf *form,
-                      avk_oauth_token *out, char *code, size_t cap,
-                      avk_err *err)
+ * fail.  at: the URL, NULL for the token endpoint.  The form is wiped. */
+static int token_call(const avk_oauth_client *c, const char *at,
+                      avk_buf *form, avk_oauth_token *out, char *code,
+                      size_t cap, avk_err *err)
 {
     avk_http_req q;
     avk_http_resp r;
@@ -239,7 +248,8 @@ static int token_call(const avk_oauth_client *c, avk_buf *form,
 
     if (code)
         code[0] = '\0';
-    if (token_endpoint(c, &url)) {
+    if (at ? (avk_buf_init(&url), avk_buf_adds(&url, at))
+           : token_endpoint(c, &url)) {
         avk_buf_release(&url);
         memset(form->data, 0, form->len);
         return avk_fail(err, AVK_EX_CONFIG, "%s: no token endpoint",
@@ -384,7 +394,7 @@ static int fb_long_lived(const avk_oauth_client *c, avk_oauth_token *t,
         avk_buf_release(&form);
         return avk_fail(err, AVK_EX_OSERR, "out of memory");
     }
-    rc = token_call(c, &form, t, code, cap, err);
+    rc = token_call(c, NULL, &form, t, code, cap, err);
     avk_buf_release(&form);
     if (!rc && !t->expires_at)
         t->expires_at = (long long)time(NULL) + 60LL * 86400;
@@ -581,7 +591,7 @@ int avk_oauth_login_loopback(const avk_oauth_client *c,
         avk_form_add(&form, "redirect_uri", redirect))
         rc = avk_fail(err, AVK_EX_OSERR, "out of memory");
     else
-        rc = token_call(c, &form, out, NULL, 0, err);
+        rc = token_call(c, NULL, &form, out, NULL, 0, err);
     memset(code, 0, sizeof code);
     if (form.data)
         memset(form.data, 0, form.len);
@@ -600,6 +610,26 @@ int avk_oauth_login_loopback(const avk_oauth_client *c,
     return rc;
 }
 
+/* The form that identifies the client in the device flow: Google's
+ * client_id (+ secret), or Facebook's access_token=APP_ID|CLIENT_TOKEN. */
+static int device_client(avk_buf *form, const avk_oauth_client *c, int poll)
+{
+    avk_buf b;
+    int rc;
+
+    if (c->dialect != AVK_OAUTH_FACEBOOK)
+        return poll ? add_client(form, c)
+                    : avk_form_add(form, "client_id", c->client_id);
+    avk_buf_init(&b);
+    rc = avk_buf_printf(&b, "%s|%s", c->client_id, c->client_token);
+    if (!rc)
+        rc = avk_form_add(form, "access_token", b.data);
+    if (b.data)
+        memset(b.data, 0, b.len);
+    avk_buf_release(&b);
+    return rc;
+}
+
 int avk_oauth_login_device(const avk_oauth_client *c,
                            void (*show)(void *ud, const char *url,
                                         const char *code),
@@ -607,36 +637,57 @@ int avk_oauth_login_device(const avk_oauth_client *c,
 {
     avk_http_req q;
     avk_http_resp r;
-    avk_buf form;
+    avk_buf form, durl, purl;
     json_t *j = NULL;
     char *device_code = NULL;
     long long interval = 5, deadline;
-    int rc;
+    int fb = c->dialect == AVK_OAUTH_FACEBOOK, rc;
 
     memset(out, 0, sizeof *out);
-    if (c->dialect != AVK_OAUTH_GOOGLE)
+    if (c->dialect == AVK_OAUTH_TIKTOK)
         return avk_fail(err, AVK_EX_USAGE,
                         "%s: the device flow is not offered; log in through "
                         "the browser (without --device)",
                         c->provider);
-    if (!c->device_url)
+    if (fb && !c->client_token)
+        return avk_fail(err, AVK_EX_CONFIG,
+                        "%s: the device flow needs the app's client token; "
+                        "set %s.client_token",
+                        c->provider, c->provider);
+    avk_buf_init(&durl);
+    avk_buf_init(&purl);
+    if (c->device_url)
+        rc = avk_buf_adds(&durl, c->device_url);
+    else if (fb && c->graph_url)
+        rc = avk_buf_printf(&durl, "%s/device/login", c->graph_url);
+    else
         return avk_fail(err, AVK_EX_CONFIG, "%s: no device flow endpoint",
                         c->provider);
+    if (!rc && fb)
+        rc = avk_buf_printf(&purl, "%s_status", durl.data);
     avk_buf_init(&form);
-    if (avk_form_add(&form, "client_id", c->client_id) ||
+    if (rc || device_client(&form, c, 0) ||
         avk_form_add(&form, "scope", c->scope ? c->scope : "")) {
+        avk_buf_release(&durl);
+        avk_buf_release(&purl);
+        if (form.data)
+            memset(form.data, 0, form.len);
         avk_buf_release(&form);
         return avk_fail(err, AVK_EX_OSERR, "out of memory");
     }
-    avk_http_req_init(&q, "POST", c->device_url);
+    avk_http_req_init(&q, "POST", durl.data);
     avk_http_req_body(&q, form.data, form.len,
                       "application/x-www-form-urlencoded");
+    memset(form.data, 0, form.len);
     avk_buf_release(&form);
+    avk_buf_release(&durl);
     rc = avk_http_do_json(c->http, &q, &r, &j, err);
     avk_http_resp_release(&r);
     avk_http_req_release(&q);
-    if (rc)
+    if (rc) {
+        avk_buf_release(&purl);
         return rc;
+    }
     {
         const char *vurl = json_string_value(json_object_get(j, "verification_url"));
         const char *ucode = json_string_value(json_object_get(j, "user_code"));
@@ -644,10 +695,12 @@ int avk_oauth_login_device(const avk_oauth_client *c,
         json_t *ex = json_object_get(j, "expires_in");
         if (!vurl)
             vurl = json_string_value(json_object_get(j, "verification_uri"));
-        device_code = dup_str(json_object_get(j, "device_code"));
+        device_code =
+            dup_str(json_object_get(j, fb ? "code" : "device_code"));
         if (!vurl || !ucode || !device_code) {
             json_decref(j);
-            free(device_code);
+            wipe_free(device_code);
+            avk_buf_release(&purl);
             return avk_fail(err, AVK_EX_UNAVAILABLE,
                             "%s: device code reply incomplete", c->provider);
         }
@@ -668,15 +721,19 @@ int avk_oauth_login_device(const avk_oauth_client *c,
             break;
         }
         avk_buf_init(&form);
-        if (add_client(&form, c) ||
-            avk_form_add(&form, "device_code", device_code) ||
-            avk_form_add(&form, "grant_type",
-                         "urn:ietf:params:oauth:grant-type:device_code")) {
+        if (device_client(&form, c, 1) ||
+            avk_form_add(&form, fb ? "code" : "device_code", device_code) ||
+            (!fb && avk_form_add(&form, "grant_type",
+                                 "urn:ietf:params:oauth:grant-type:"
+                                 "device_code"))) {
+            if (form.data)
+                memset(form.data, 0, form.len);
             avk_buf_release(&form);
             rc = avk_fail(err, AVK_EX_OSERR, "out of memory");
             break;
         }
-        rc = token_call(c, &form, out, code, sizeof code, err);
+        rc = token_call(c, fb ? purl.data : NULL, &form, out, code,
+                        sizeof code, err);
         avk_buf_release(&form);
         if (!rc)
             break;
@@ -689,6 +746,17 @@ int avk_oauth_login_device(const avk_oauth_client *c,
         break; /* access_denied, expired_token, anything else */
     }
     wipe_free(device_code);
+    avk_buf_release(&purl);
+    if (!rc && fb) {
+        if (c->client_secret)
+            rc = fb_long_lived(c, out, NULL, 0, err);
+        if (!rc)
+            rc = fb_ig_account(c, out, err);
+    }
+    if (!rc && !out->scope && c->scope && !(out->scope = strdup(c->scope)))
+        rc = avk_fail(err, AVK_EX_OSERR, "out of memory");
+    if (rc)
+        avk_oauth_token_release(out);
     return rc;
 }
 
@@ -729,7 +797,7 @@ int avk_oauth_refresh(const avk_oauth_client *c, avk_oauth_token *t,
             avk_buf_release(&form);
             return avk_fail(err, AVK_EX_OSERR, "out of memory");
         }
-        rc = token_call(c, &form, t, code, sizeof code, err);
+        rc = token_call(c, NULL, &form, t, code, sizeof code, err);
         avk_buf_release(&form);
     }
     if (rc && !strcmp(code, "invalid_grant"))
@@ -1209,6 +1277,11 @@ int avk_creds_delete(const avk_creds *cs, const char *provider,
     return avk_cred_delete(cs->store, provider, account, err);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 int avk_creds_list(const avk_creds *cs,
                    int (*fn)(void *ud, const char *provider,
                              const char *account, const avk_oauth_token *t),
@@ -1220,7 +1293,7 @@ int avk_creds_list(const avk_creds *cs,
     if (cs->file) {
         json_t *j = NULL, *acc;
         const char **keys = NULL;
-        size_t n, i = 0, k;
+        size_t n, i = 0;
         const char *name;
         json_t *v;
 
@@ -1233,14 +1306,13 @@ int avk_creds_list(const avk_creds *cs,
             json_decref(j);
             return avk_fail(err, AVK_EX_OSERR, "out of memory");
         }
-        json_object_foreach(acc, name, v) keys[i++] = name;
+        json_object_foreach(acc, name, v) {
+            if (name && i < n)
+                keys[i++] = name;
+        }
+        n = i;
         /* sorted by "provider/account" */
-        for (i = 1; i < n; i++)
-            for (k = i; k > 0 && strcmp(keys[k - 1], keys[k]) > 0; k--) {
-                const char *x = keys[k];
-                keys[k] = keys[k - 1];
-                keys[k - 1] = x;
-            }
+        qsort(keys, n, sizeof *keys, cmp_str);
         for (i = 0, rc = 0; i < n && !rc; i++) {
             json_t *e = json_object_get(acc, keys[i]);
             const char *p = json_string_value(json_object_get(e, "provider"));

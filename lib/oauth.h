@@ -32,6 +32,7 @@ typedef struct avk_oauth_client {
     const char *auth_url, *token_url, *device_url, *revoke_url; /* borrowed */
     const char *graph_url;  /* Facebook: Graph base (/me/accounts) */
     const char *client_id, *client_secret, *scope;              /* borrowed */
+    const char *client_token; /* Facebook device flow: the app's client token */
     const char *redirect_path; /* loopback path ("/" or "/callback/") */
     int redirect_port;         /* 0: any free port */
     int hex_challenge;         /* TikTok desktop: hex SHA-256 challenge */
@@ -49,7 +50,7 @@ void avk_oauth_token_release(avk_oauth_token *t);
 /* Endpoints and client from the configuration (PROVIDER.auth_url,
  * .token_url, .device_url, .revoke_url, .client_id (tiktok: .client_key),
  * .client_secret, .scope, .redirect_port, .redirect_path; instagram also
- * .base_url for the Graph calls), with the platform's defaults for
+ * .base_url for the Graph calls and .client_token for the device flow), with the platform's defaults for
  * youtube, tiktok and instagram.  Fails with AVK_EX_CONFIG when there is
  * no client id or no endpoints. */
 int avk_oauth_client_config(avk_oauth_client *c, const avk_config *cfg,
@@ -78,8 +79,13 @@ int avk_oauth_login_loopback(const avk_oauth_client *c,
 
 /* Device flow: ask for a code, call show(ud, verification_url, user_code),
  * poll the token endpoint at the given interval (slow_down adds 5 s)
- * until success, access_denied or expired_token.  Google only: other
- * dialects fail with AVK_EX_USAGE ("not offered"). */
+ * until success, access_denied or expired_token.  Google: RFC 8628 at
+ * device_url.  Facebook: POST device_url (GRAPH/device/login) with
+ * access_token=APP_ID|CLIENT_TOKEN, poll device_url + "_status"; error
+ * subcodes 1349174 (pending), 1349172 (slow down), 1349152 (expired); then
+ * as the loopback flow (long-lived exchange when there is a client
+ * secret, the Instagram account).  TikTok fails with AVK_EX_USAGE ("not
+ * offered"); Facebook without PROVIDER.client_token with AVK_EX_CONFIG. */
 int avk_oauth_login_device(const avk_oauth_client *c,
                            void (*show)(void *ud, const char *url,
                                         const char *code),

@@ -160,6 +160,20 @@ keep
 is "$rc" 64 "tiktok --device: usage error"
 like "$err" "device flow is not offered" "says the device flow is not offered"
 
+# Facebook's device flow
+run av-publish login instagram --device
+keep
+is "$rc" 78 "instagram --device without a client token: exit 78"
+like "$err" "instagram.client_token" "names the missing setting"
+AV_INSTAGRAM_CLIENT_TOKEN=test-client-token run av-publish login instagram --device
+keep
+is "$rc" 0 "instagram --device: exit 0"
+like "$err" "FBDV-1234" "shows the user code"
+like "$err" "facebook.com/device" "shows the verification URL"
+is "$(creds instagram)" "1" "device tokens stored"
+printf 'device flow polled until authorised, then the account looked up\t%s\n' '[r["path"] for r in L][-4:] == ["/v21.0/device/login_status", "/v21.0/device/login_status", "/v21.0/oauth/access_token", "/v21.0/me/accounts"] and any(r["path"] == "/v21.0/device/login" and r["form"].get("access_token") == "test-app-id|test-client-token" for r in L)' > c
+checks ilog
+
 # ---- the token file ----
 AV_PUBLISH_TOKEN_STORE=file run av-publish login tiktok
 keep

@@ -18,6 +18,11 @@ Facebook Login (app id "test-app-id", secret "test-app-secret"):
     GET  /v21.0/me/accounts      one Page with instagram_business_account
         {"id": "17841400000000001"}
     DELETE /v21.0/me/permissions  revokes every token issued by the fake
+    POST /v21.0/device/login     form access_token=APP_ID|CLIENT_TOKEN
+        ("test-app-id|test-client-token") and scope: {code, user_code
+        "FBDV-1234", verification_uri, expires_in, interval 1}
+    POST /v21.0/device/login_status   form access_token, code: error 31
+        with subcode 1349174 (pending) twice, then a token (--expires-in)
 Issued tokens ("EAA..-SECRET") are accepted by the API routes besides
 --token until they expire or are revoked.
 
@@ -154,6 +159,42 @@ def access_token(req):
                         190, 400, 463)
         return issue("long", app.args.expires_in)
     return gerr("Missing authorization code", 1, 400)
+
+
+def device_client(f):
+    return f.get("access_token") == APP_ID + "|test-client-token"
+
+
+@app.route("POST", "/v21.0/device/login")
+def device_login(req):
+    f = req.form()
+    if not device_client(f) or not f.get("scope"):
+        return gerr("Invalid OAuth access token", 190, 400)
+    with lock:
+        oauth["n"] += 1
+        code = "fbdevice-%d" % oauth["n"]
+        oauth.setdefault("device", {})[code] = 0
+        oauth["revoked"] = False
+    return {"code": code, "user_code": "FBDV-1234",
+            "verification_uri": "https://www.facebook.com/device",
+            "expires_in": 420, "interval": 1}
+
+
+@app.route("POST", "/v21.0/device/login_status")
+def device_status(req):
+    f = req.form()
+    if not device_client(f):
+        return gerr("Invalid OAuth access token", 190, 400)
+    with lock:
+        d = oauth.get("device", {})
+        n = d.get(f.get("code"))
+        if n is None:
+            return gerr("The code has expired", 31, 400, 1349152)
+        d[f.get("code")] = n + 1
+    if n < 2:
+        return gerr("User has not yet authorized your application", 31, 400,
+                    1349174)
+    return issue("long", app.args.expires_in)
 
 
 @app.route("GET", "/v21.0/me/accounts")
