@@ -358,6 +358,14 @@ static void say_cb(void *ud, const char *msg)
     avk_info(&s->st->ctx->diag, "%s: %s", s->target, msg);
 }
 
+static void wipe(char *s)
+{
+    if (s) {
+        memset(s, 0, strlen(s));
+        free(s);
+    }
+}
+
 /* The bearer token of a platform: the stored account (refreshed when it
  * is about to expire; Instagram's long-lived token within
  * instagram.refresh_before_s, 7 days) or else the configuration's
@@ -383,6 +391,7 @@ static int token_for(run_state *st, const char *provider, char **out,
         snprintf(c.provider, sizeof c.provider, "%s", provider);
         c.http = &st->http;
     }
+    memset(&t, 0, sizeof t);
     snprintf(key, sizeof key, "%s.refresh_before_s", provider);
     before = (long long)avk_config_num(
         st->ctx->cfg, key, !strcmp(provider, "instagram") ? 7 * 86400 : 300);
@@ -394,9 +403,14 @@ static int token_for(run_state *st, const char *provider, char **out,
         *out = strdup(t.access_token);
         if (t.user_id)
             *user_id = strdup(t.user_id);
+        rc = !*out || (t.user_id && !*user_id);
         avk_oauth_token_release(&t);
-        if (!*out)
+        if (rc) {
+            wipe(*out);
+            free(*user_id);
+            *out = *user_id = NULL;
             return avk_fail(err, AVK_EX_OSERR, "out of memory");
+        }
         return 0;
     }
     snprintf(key, sizeof key, "%s.access_token", provider);
@@ -408,14 +422,6 @@ static int token_for(run_state *st, const char *provider, char **out,
                     "%s: no account; run 'av-publish login %s' (or set "
                     "%s.access_token)",
                     provider, provider, provider);
-}
-
-static void wipe(char *s)
-{
-    if (s) {
-        memset(s, 0, strlen(s));
-        free(s);
-    }
 }
 
 static int public_copy(run_state *st, const char *project, const char *sha,

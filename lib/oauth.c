@@ -1161,21 +1161,18 @@ static int set_str(json_t *e, const char *k, const char *v, int keep)
     return json_object_set_new(e, k, json_string(v));
 }
 
-static int file_put(const char *path, const char *provider,
-                    const char *account, const avk_oauth_token *t,
-                    avk_err *err)
+/* file_put with the lock already held. */
+static int file_put_locked(const char *path, const char *provider,
+                           const char *account, const avk_oauth_token *t,
+                           avk_err *err)
 {
     json_t *j = NULL, *acc, *e;
     char *key = entry_key(provider, account);
     char now[32];
-    int lock, rc;
+    int rc;
 
     if (!key)
         return avk_fail(err, AVK_EX_OSERR, "out of memory");
-    if ((lock = file_lock(path, err)) < 0) {
-        free(key);
-        return -lock;
-    }
     rc = file_load(path, &j, err);
     if (!rc) {
         acc = json_object_get(j, "accounts");
@@ -1202,8 +1199,20 @@ static int file_put(const char *path, const char *provider,
             rc = file_save(path, j, err);
     }
     json_decref(j);
-    close(lock);
     free(key);
+    return rc;
+}
+
+static int file_put(const char *path, const char *provider,
+                    const char *account, const avk_oauth_token *t,
+                    avk_err *err)
+{
+    int lock = file_lock(path, err), rc;
+
+    if (lock < 0)
+        return -lock;
+    rc = file_put_locked(path, provider, account, t, err);
+    close(lock);
     return rc;
 }
 
@@ -1350,24 +1359,74 @@ int avk_creds_list(const avk_creds *cs,
     }
 }
 
+static int needs_refresh(const avk_oauth_token *t, long long min_valid_s)
+{
+    return !t->access_token ||
+           (t->expires_at &&
+            t->expires_at - min_valid_s <= (long long)time(NULL));
+}
+
+typedef struct refresh_ctx {
+    const avk_creds *cs;
+    const avk_oauth_client *c;
+    const char *account;
+    long long min_valid_s;
+    avk_oauth_token *out;
+    int *found;
+} refresh_ctx;
+
+/* With the credentials locked (a write transaction, or the token file's
+ * lock): read the account again and refresh it only when no other process
+ * did meanwhile, so that a rotating refresh token is used once. */
+static int refresh_locked(refresh_ctx *x, avk_err *err)
+{
+    int rc;
+
+    avk_oauth_token_release(x->out);
+    if ((rc = avk_creds_get(x->cs, x->c->provider, x->account, x->out,
+                            x->found, err)))
+        return rc;
+    if (!*x->found || !needs_refresh(x->out, x->min_valid_s))
+        return 0;
+    if ((rc = avk_oauth_refresh(x->c, x->out, err)))
+        return rc;
+    return x->cs->file ? file_put_locked(x->cs->file, x->c->provider,
+                                         x->account, x->out, err)
+                       : avk_cred_put(x->cs->store, x->c->provider,
+                                      x->account, x->out, err);
+}
+
+static int refresh_tx(avk_store *s, void *ud, avk_err *err)
+{
+    (void)s;
+    return refresh_locked(ud, err);
+}
+
 int avk_oauth_access_token(const avk_creds *cs, const avk_oauth_client *c,
                            const char *account, long long min_valid_s,
                            avk_oauth_token *out, int *found, avk_err *err)
 {
+    refresh_ctx x = {cs, c, account, min_valid_s, out, found};
     int rc;
 
     if ((rc = avk_creds_get(cs, c->provider, account, out, found, err)))
         return rc;
     if (!*found)
         return 0;
-    if (!out->access_token ||
-        (out->expires_at &&
-         out->expires_at - min_valid_s <= (long long)time(NULL))) {
-        rc = avk_oauth_refresh(c, out, err);
-        if (!rc)
-            rc = avk_creds_put(cs, c->provider, account, out, err);
+    if (needs_refresh(out, min_valid_s)) {
+        if (cs->file) {
+            int lock = file_lock(cs->file, err);
+            if (lock < 0) {
+                rc = -lock;
+            } else {
+                rc = refresh_locked(&x, err);
+                close(lock);
+            }
+        } else {
+            rc = avk_store_tx(cs->store, refresh_tx, &x, err);
+        }
     }
-    if (!rc && !out->access_token)
+    if (!rc && *found && !out->access_token)
         rc = avk_fail(err, AVK_EX_NOPERM,
                       "%s: no access token; run 'av-publish login %s'",
                       c->provider, c->provider);

@@ -65,9 +65,11 @@ $H/mkvideo v1.mp4 3.1 h264 faststart 360x640
 $H/mkvideo v2.mp4 3.2 h264 faststart 360x640
 $H/mkvideo v3.mp4 3.3 h264 faststart 360x640
 $H/mkvideo v4.mp4 3.4 h264 faststart 360x640
+$H/mkvideo v5.mp4 3.5 h264 faststart 360x640
+$H/mkvideo v6.mp4 3.6 h264 faststart 360x640
 
 # ---- TikTok ----
-run av-publish -v --log-json login tiktok
+run av-publish -vv --log-json login tiktok
 keep
 is "$rc" 0 "login tiktok (loopback + PKCE): exit 0"
 like "$err" "client_key=test-client-key" "the URL carries client_key"
@@ -80,7 +82,7 @@ printf 'code exchanged with client_key and the verifier\t%s\n' 'any(r["path"] ==
 checks tlog
 
 # ---- Instagram ----
-run av-publish -v --log-json login instagram
+run av-publish -vv --log-json login instagram
 keep
 is "$rc" 0 "login instagram (Facebook Login): exit 0"
 like "$err" "client_id=test-app-id" "the URL carries client_id"
@@ -113,6 +115,17 @@ refresh before the post (client_key, rotating)	[r["form"].get("grant_type") for 
 the post used the refreshed token	[r["headers"]["Authorization"] for r in L if r["path"] == "/v2/post/publish/video/init/"] == ["Bearer act.fake-access-4-SECRET"]
 EOF2
 checks tlog
+
+# two processes refreshing at once: the rotating refresh token is used
+# once by each, in turn (a refresh under the store's write lock)
+render_doc "tiktok para 1" v5.mp4 > d5.jsonl
+render_doc "tiktok para 2" v6.mp4 > d6.jsonl
+av-publish --to tiktok < d5.jsonl > p5.out 2> p5.err & p5=$!
+av-publish --to tiktok < d6.jsonl > p6.out 2> p6.err & p6=$!
+wait $p5; r5=$?; wait $p6; r6=$?
+cat p5.out p5.err p6.out p6.err >> all-output.txt
+is "$r5 $r6" "0 0" "two publishes refreshing at once both succeed"
+unlike "$(cat p5.err p6.err)" "invalid_grant" "no refresh token used twice"
 
 render_doc "insta one" v2.mp4 > d2.jsonl
 run av-publish -vv --log-json --to instagram < d2.jsonl
@@ -203,7 +216,7 @@ unlike "$(cat all-output.txt)" "SECRET" "no token in any output"
 sqlite3 .av/store.db .dump | grep -v 'INSERT INTO credentials' > dump.sql
 unlike "$(cat dump.sql)" "SECRET" "no token in the store outside credentials"
 docs=""
-for d in d1 d2 d3 d4; do docs="$docs$(av-project show "$(jget "$(cat $d.jsonl)" id)")"; done
+for d in d1 d2 d3 d4 d5 d6; do docs="$docs$(av-project show "$(jget "$(cat $d.jsonl)" id)")"; done
 like "$docs" "tiktok" "the documents were read"
 unlike "$docs" "SECRET" "no token in the documents"
 kill $tfake $ifake 2>/dev/null
