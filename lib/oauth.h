@@ -138,7 +138,10 @@ int avk_creds_list(const avk_creds *cs,
                    void *ud, avk_err *err);
 
 /* A valid token for provider's account, refreshed (and stored) when it
- * expires within min_valid_s.  *found = 0 and 0 returned when there is no
+ * expires within min_valid_s.  The refresh runs with the credentials
+ * locked (a write transaction, or the token file's lock) after reading
+ * the account again, so concurrent processes never spend a rotating
+ * refresh token twice.  *found = 0 and 0 returned when there is no
  * account (out zeroed).  out is the caller's to release.  Fails with
  * AVK_EX_NOPERM when the refresh is refused. */
 int avk_oauth_access_token(const avk_creds *cs, const avk_oauth_client *c,
