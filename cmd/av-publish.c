@@ -4,7 +4,7 @@
  *
  *   av-render ... | av-publish --to youtube --to dir:out/
  *   av-publish --project ID --to dir:out/ --dry-run
- *   av-publish accounts
+ *   av-publish login tiktok; av-publish accounts
  *
  * For each document with a .render section and each target, the intent
  * (project, target, sha256 of the video) is recorded in the store before
@@ -39,7 +39,8 @@ extern char **environ;
 #define USAGE                                                              \
     PROG " [--to TARGET]... [options] < documents\n"                       \
          "       " PROG " --project ID --to TARGET [--dry-run]\n"          \
-         "       " PROG " login youtube [--device] | logout youtube | accounts"
+         "       " PROG " login youtube|tiktok|instagram [--device] | "     \
+         "logout PLATFORM | accounts"
 
 #ifndef AVK_VERSION
 #define AVK_VERSION "0.0.0"
@@ -47,7 +48,7 @@ extern char **environ;
 
 typedef struct opts {
     avk_strlist to;
-    const char *title, *description, *privacy, *publish_at;
+    const char *title, *description, *privacy, *publish_at, *token_file;
     double wait_max;
     int dry_run, device, inbox;
 } opts;
@@ -60,6 +61,8 @@ typedef struct run_state {
     int first_fail; /* exit code of the first failed target */
     pid_t browser_pid;
     avk_stage_def *def; /* its status is set per document */
+    avk_creds creds;    /* where the accounts' tokens live */
+    char *token_path;   /* owned: creds.file when it is the default one */
 } run_state;
 
 /* ---- targets ---- */
@@ -355,40 +358,70 @@ static void say_cb(void *ud, const char *msg)
     avk_info(&s->st->ctx->diag, "%s: %s", s->target, msg);
 }
 
-/* The bearer token of a platform: the configuration's PROVIDER.access_token
- * or the stored account, refreshed when it is about to expire.  *out is
- * newly allocated; the caller wipes and frees it. */
-static int token_for(run_state *st, const char *provider, char **out,
-                     avk_err *err)
-{
-    avk_oauth_client c;
-    const char *v;
-    char key[64];
-    int rc;
-
-    *out = NULL;
-    snprintf(key, sizeof key, "%s.access_token", provider);
-    if ((v = avk_config_str(st->ctx->cfg, key, NULL))) {
-        *out = strdup(v);
-        return *out ? 0 : avk_fail(err, AVK_EX_OSERR, "out of memory");
-    }
-    if (avk_oauth_client_config(&c, st->ctx->cfg, provider, &st->http, err)) {
-        /* without a client there is nothing to refresh with: a stored
-         * account still works until it expires */
-        memset(&c, 0, sizeof c);
-        snprintf(c.provider, sizeof c.provider, "%s", provider);
-        c.http = &st->http;
-    }
-    rc = avk_oauth_access_token(st->ctx->store, &c, "default", 300, out, err);
-    return rc;
-}
-
 static void wipe(char *s)
 {
     if (s) {
         memset(s, 0, strlen(s));
         free(s);
     }
+}
+
+/* The bearer token of a platform: the stored account (refreshed when it
+ * is about to expire; Instagram's long-lived token within
+ * instagram.refresh_before_s, 7 days) or else the configuration's
+ * PROVIDER.access_token.  *out is newly allocated, the caller wipes and
+ * frees it; *user_id (newly allocated or NULL) is the account id stored
+ * at login. */
+static int token_for(run_state *st, const char *provider, char **out,
+                     char **user_id, avk_err *err)
+{
+    avk_oauth_client c;
+    avk_oauth_token t;
+    const char *v;
+    char key[64];
+    long long before;
+    int rc, found = 0;
+
+    *out = NULL;
+    *user_id = NULL;
+    if (avk_oauth_client_config(&c, st->ctx->cfg, provider, &st->http, NULL)) {
+        /* without a client there is nothing to refresh with: a stored
+         * account still works until it expires */
+        memset(&c, 0, sizeof c);
+        snprintf(c.provider, sizeof c.provider, "%s", provider);
+        c.http = &st->http;
+    }
+    memset(&t, 0, sizeof t);
+    snprintf(key, sizeof key, "%s.refresh_before_s", provider);
+    before = (long long)avk_config_num(
+        st->ctx->cfg, key, !strcmp(provider, "instagram") ? 7 * 86400 : 300);
+    rc = avk_oauth_access_token(&st->creds, &c, "default", before, &t, &found,
+                                err);
+    if (rc)
+        return rc;
+    if (found) {
+        *out = strdup(t.access_token);
+        if (t.user_id)
+            *user_id = strdup(t.user_id);
+        rc = !*out || (t.user_id && !*user_id);
+        avk_oauth_token_release(&t);
+        if (rc) {
+            wipe(*out);
+            free(*user_id);
+            *out = *user_id = NULL;
+            return avk_fail(err, AVK_EX_OSERR, "out of memory");
+        }
+        return 0;
+    }
+    snprintf(key, sizeof key, "%s.access_token", provider);
+    if ((v = avk_config_str(st->ctx->cfg, key, NULL))) {
+        *out = strdup(v);
+        return *out ? 0 : avk_fail(err, AVK_EX_OSERR, "out of memory");
+    }
+    return avk_fail(err, AVK_EX_NOPERM,
+                    "%s: no account; run 'av-publish login %s' (or set "
+                    "%s.access_token)",
+                    provider, provider, provider);
 }
 
 static int public_copy(run_state *st, const char *project, const char *sha,
@@ -468,9 +501,10 @@ static int publish_one(run_state *st, const json_t *doc, const inputs *in,
     } else if (!strcmp(platform, "s3")) {
         rc = avk_pub_s3(&job, target, err);
     } else {
-        char *tok = NULL;
-        rc = token_for(st, platform, &tok, err);
+        char *tok = NULL, *uid = NULL;
+        rc = token_for(st, platform, &tok, &uid, err);
         job.token = tok;
+        job.user_id = uid;
         if (rc)
             ; /* no account, or the refresh was refused */
         else if (!strcmp(platform, "youtube") && !rec.session[0] &&
@@ -483,7 +517,9 @@ static int publish_one(run_state *st, const json_t *doc, const inputs *in,
                  : !strcmp(platform, "instagram") ? avk_pub_instagram(&job, err)
                                                   : avk_pub_youtube(&job, err);
         job.token = NULL;
+        job.user_id = NULL;
         wipe(tok);
+        free(uid);
     }
     if (rc) {
         int saved = rc;
@@ -750,6 +786,12 @@ static void show_code(void *ud, const char *url, const char *code)
     fflush(stderr);
 }
 
+static int known_account_provider(const char *p)
+{
+    return !strcmp(p, "youtube") || !strcmp(p, "tiktok") ||
+           !strcmp(p, "instagram");
+}
+
 static int cmd_login(run_state *st, const char *provider, int logout)
 {
     avk_ctx *ctx = st->ctx;
@@ -759,32 +801,38 @@ static int cmd_login(run_state *st, const char *provider, int logout)
     int rc, found = 0;
 
     memset(&t, 0, sizeof t);
-    if (strcmp(provider, "youtube") != 0) {
-        avk_fail(&err, AVK_EX_USAGE, "unknown account provider '%s' (youtube)",
+    if (!known_account_provider(provider)) {
+        avk_fail(&err, AVK_EX_USAGE,
+                 "unknown account provider '%s' (youtube, tiktok, instagram)",
                  provider);
         return avk_usage_error(ctx, &err, USAGE);
     }
-    if ((rc = avk_oauth_client_config(&c, ctx->cfg, provider, &st->http,
-                                      &err)))
-        return avk_report(&ctx->diag, &err, rc);
     if (logout) {
-        if ((rc = avk_cred_get(ctx->store, provider, "default", &t, &found,
-                               &err)))
+        if ((rc = avk_creds_get(&st->creds, provider, "default", &t, &found,
+                                &err)))
             return avk_report(&ctx->diag, &err, rc);
         if (found && (t.refresh_token || t.access_token)) {
             avk_err e2 = {0, ""};
-            if (avk_oauth_revoke(&c, t.refresh_token ? t.refresh_token
-                                                     : t.access_token,
-                                 &e2))
+            /* Facebook revokes through the access token; the others take
+             * the refresh token, which ends the whole grant */
+            const char *tok = !strcmp(provider, "instagram") || !t.refresh_token
+                                  ? t.access_token
+                                  : t.refresh_token;
+            if (avk_oauth_client_config(&c, ctx->cfg, provider, &st->http,
+                                        &e2) ||
+                (tok && avk_oauth_revoke(&c, tok, &e2)))
                 avk_warn(&ctx->diag, "%s: revocation failed (%s); the "
                          "local tokens are removed anyway", provider, e2.msg);
         }
         avk_oauth_token_release(&t);
-        if ((rc = avk_cred_delete(ctx->store, provider, "default", &err)))
+        if ((rc = avk_creds_delete(&st->creds, provider, "default", &err)))
             return avk_report(&ctx->diag, &err, rc);
         avk_info(&ctx->diag, "%s: logged out", provider);
         return 0;
     }
+    if ((rc = avk_oauth_client_config(&c, ctx->cfg, provider, &st->http,
+                                      &err)))
+        return avk_report(&ctx->diag, &err, rc);
     if (st->o->device)
         rc = avk_oauth_login_device(&c, show_code, st, &t, &err);
     else
@@ -798,46 +846,80 @@ static int cmd_login(run_state *st, const char *provider, int logout)
         waitpid(st->browser_pid, &status, 0);
     }
     if (!rc)
-        rc = avk_cred_put(ctx->store, provider, "default", &t, &err);
-    if (!rc)
-        avk_info(&ctx->diag, "%s: logged in (scope %s)", provider,
-                 t.scope ? t.scope : "?");
+        rc = avk_creds_put(&st->creds, provider, "default", &t, &err);
+    if (!rc) {
+        avk_info(&ctx->diag, "%s: logged in (scope %s)%s", provider,
+                 t.scope ? t.scope : "?",
+                 st->creds.file ? "; tokens in the token file"
+                                : "; tokens in the store");
+        if (!strcmp(provider, "instagram") && !t.user_id &&
+            !avk_config_str(ctx->cfg, "instagram.user_id", NULL))
+            avk_warn(&ctx->diag, "instagram: no Page of this account has an "
+                     "Instagram professional account; set instagram.user_id");
+    }
     avk_oauth_token_release(&t);
     return rc ? avk_report(&ctx->diag, &err, rc) : 0;
 }
 
 /* ---- accounts ---- */
 
-static int cmd_accounts(avk_ctx *ctx)
+static int account_line(void *ud, const char *provider, const char *account,
+                        const avk_oauth_token *t)
 {
+    char exp[32] = "-";
+    int *any = ud;
+
+    /* never a token: provider, account, expiry, scope, account id */
+    if (t->expires_at)
+        avk_time_iso(t->expires_at, exp);
+    printf("%-10s %-12s expires %s%s  scope %s%s%s\n", provider, account, exp,
+           t->refresh_token ? " (refreshable)" : "",
+           t->scope ? t->scope : "-", t->user_id ? "  id " : "",
+           t->user_id ? t->user_id : "");
+    *any = 1;
+    return 0;
+}
+
+static int cmd_accounts(run_state *st)
+{
+    avk_ctx *ctx = st->ctx;
     avk_err err = {0, ""};
-    avk_stmt *st = NULL;
     int rc, any = 0;
 
-    if ((rc = avk_ctx_open_store(ctx, &err)) ||
-        (rc = avk_stmt_prepare(ctx->store,
-                               "SELECT provider, account, scope, expires_at,"
-                               " refresh_token IS NOT NULL FROM credentials"
-                               " ORDER BY provider, account",
-                               &st, &err)))
-        return avk_report(&ctx->diag, &err, rc);
-    while ((rc = avk_stmt_step(st, &err)) == AVK_STMT_ROW) {
-        char exp[32] = "-";
-        if (!avk_stmt_is_null(st, 3))
-            avk_time_iso(avk_stmt_int(st, 3), exp);
-        printf("%-10s %-12s expires %s%s  scope %s\n", avk_stmt_text(st, 0),
-               avk_stmt_text(st, 1), exp,
-               avk_stmt_int(st, 4) ? " (refreshable)" : "",
-               avk_stmt_text(st, 2));
-        any = 1;
-    }
-    avk_stmt_free(st);
-    if (rc != AVK_STMT_DONE)
+    if ((rc = avk_creds_list(&st->creds, account_line, &any, &err)))
         return avk_report(&ctx->diag, &err, rc);
     if (!any)
         avk_info(&ctx->diag, "no accounts; tokens may also come from the "
-                 "configuration (youtube.access_token)");
+                 "configuration (youtube.access_token, tiktok.access_token, "
+                 "instagram.access_token)");
     fflush(stdout);
+    return 0;
+}
+
+/* Where tokens live: --token-file, publish.token_store: file (with
+ * publish.token_file, default .av/tokens.json), or the store. */
+static int setup_creds(run_state *st, avk_err *err)
+{
+    avk_ctx *ctx = st->ctx;
+    const char *mode = avk_config_str(ctx->cfg, "publish.token_store", "store");
+
+    st->creds.store = ctx->store;
+    if (st->o->token_file) {
+        st->creds.file = st->o->token_file;
+        return 0;
+    }
+    if (!strcmp(mode, "store"))
+        return 0;
+    if (strcmp(mode, "file") != 0)
+        return avk_fail(err, AVK_EX_CONFIG,
+                        "publish.token_store '%s': use store or file", mode);
+    st->creds.file = avk_config_str(ctx->cfg, "publish.token_file", NULL);
+    if (!st->creds.file) {
+        st->token_path = avk_path_join(ctx->ws_root, ".av/tokens.json");
+        if (!st->token_path)
+            return avk_fail(err, AVK_EX_OSERR, "out of memory");
+        st->creds.file = st->token_path;
+    }
     return 0;
 }
 
@@ -872,6 +954,9 @@ int main(int argc, char **argv)
         {0, "device", AVK_OPT_FLAG, NULL,
          "login: use the device flow (a code to enter on another device)",
          &o.device, NULL, NULL, 0},
+        {0, "token-file", AVK_OPT_STR, "PATH",
+         "keep the accounts' tokens in this 0600 file instead of the store",
+         &o.token_file, NULL, NULL, 0},
         {0, "wait-max", AVK_OPT_DOUBLE, "SECONDS",
          "longest wait for a quota, rate limit or another process (600)",
          &o.wait_max, NULL, NULL, 0},
@@ -898,17 +983,15 @@ int main(int argc, char **argv)
     if (avk_handle_info(&args, PROG, USAGE,
                         "Publish rendered videos, exactly once.", tables))
         goto out;
-    if (args.n == 1 && !strcmp(args.v[0], "accounts")) {
-        rc = cmd_accounts(&ctx);
-        goto out;
-    }
-    if (args.n && strcmp(args.v[0], "login") && strcmp(args.v[0], "logout")) {
+    if (args.n && strcmp(args.v[0], "login") && strcmp(args.v[0], "logout") &&
+        !(args.n == 1 && !strcmp(args.v[0], "accounts"))) {
         avk_fail(&err, AVK_EX_USAGE, "unexpected argument '%s'", args.v[0]);
         rc = avk_usage_error(&ctx, &err, USAGE);
         goto out;
     }
-    if (args.n && args.n != 2) {
-        avk_fail(&err, AVK_EX_USAGE, "%s needs a provider (youtube)",
+    if (args.n && args.n != 2 && strcmp(args.v[0], "accounts")) {
+        avk_fail(&err, AVK_EX_USAGE,
+                 "%s needs a provider (youtube, tiktok or instagram)",
                  args.v[0]);
         rc = avk_usage_error(&ctx, &err, USAGE);
         goto out;
@@ -931,8 +1014,13 @@ int main(int argc, char **argv)
         rc = avk_report(&ctx.diag, &err, rc);
         goto out;
     }
-    if ((rc = avk_ctx_open_store(&ctx, &err))) {
+    if ((rc = avk_ctx_open_store(&ctx, &err)) ||
+        (rc = setup_creds(&st, &err))) {
         rc = avk_report(&ctx.diag, &err, rc);
+        goto cleanup;
+    }
+    if (args.n == 1) {
+        rc = cmd_accounts(&st);
         goto cleanup;
     }
     st.http = avk_http_opts_default();
@@ -961,6 +1049,7 @@ int main(int argc, char **argv)
     if (!rc && st.first_fail)
         rc = st.first_fail;
 cleanup:
+    free(st.token_path);
     avk_http_global_cleanup();
 out:
     avk_strlist_release(&o.to);

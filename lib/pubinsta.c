@@ -129,7 +129,7 @@ static void write_sess(avk_pub_job *job, const sess *s)
 
 static int create(avk_pub_job *job, sess *s, avk_err *err)
 {
-    const char *uid = avk_config_str(job->cfg, "instagram.user_id", NULL);
+    const char *uid = avk_config_str(job->cfg, "instagram.user_id", job->user_id);
     avk_buf url, form;
     json_t *j = NULL;
     const char *id, *uri;
@@ -138,7 +138,8 @@ static int create(avk_pub_job *job, sess *s, avk_err *err)
     if (!uid)
         return avk_fail(err, AVK_EX_CONFIG,
                         "instagram: set instagram.user_id (the Instagram "
-                        "professional account id)");
+                        "professional account id), or run 'av-publish "
+                        "login instagram'");
     avk_buf_init(&url);
     avk_buf_init(&form);
     rc = avk_buf_printf(&url, "%s/", base(job)) ||
@@ -308,7 +309,7 @@ static void done(avk_pub_job *job, const char *media)
 
 int avk_pub_instagram(avk_pub_job *job, avk_err *err)
 {
-    const char *uid = avk_config_str(job->cfg, "instagram.user_id", NULL);
+    const char *uid = avk_config_str(job->cfg, "instagram.user_id", job->user_id);
     long long poll_ms = (long long)avk_config_num(job->cfg, "instagram.poll_ms", 5000);
     long long poll_max = (long long)avk_config_num(job->cfg, "instagram.poll_max_s", 900) * 1000;
     long ptimeout = (long)avk_config_num(job->cfg, "instagram.publish_timeout_ms", 120000);
@@ -322,7 +323,8 @@ int avk_pub_instagram(avk_pub_job *job, avk_err *err)
     if (!uid)
         return avk_fail(err, AVK_EX_CONFIG,
                         "instagram: set instagram.user_id (the Instagram "
-                        "professional account id)");
+                        "professional account id), or run 'av-publish "
+                        "login instagram'");
 restart:
     if (!job->rec->session[0] || !parse_sess(job->rec->session, &s)) {
         if (++creates > 2)

@@ -39,6 +39,8 @@ typedef struct avk_pub_job {
     const avk_config *cfg;
     const avk_http_opts *http;
     const char *token;       /* bearer token, borrowed, never printed */
+    const char *user_id;     /* Instagram: the logged-in account's id, used
+                                when instagram.user_id is not set; or NULL */
     avk_pub_rec *rec;
     int (*save)(void *ud, avk_err *err);
     void (*say)(void *ud, const char *msg);
@@ -93,7 +95,8 @@ int avk_pub_tiktok(avk_pub_job *job, avk_err *err);
  * and after a media_publish that timed out, the container's status_code
  * is checked, so a publication that went through is never repeated.
  * Settings: instagram.base_url (https://graph.facebook.com/v21.0),
- * instagram.user_id (required), instagram.poll_ms, instagram.poll_max_s,
+ * instagram.user_id (else job->user_id, the account found at login;
+ * one of them is required), instagram.poll_ms, instagram.poll_max_s,
  * instagram.publish_timeout_ms.  Fails as avk_pub_youtube.
  */
 int avk_pub_instagram(avk_pub_job *job, avk_err *err);

@@ -25,6 +25,7 @@ complete -c av-publish -l publish-at -x -d 'scheduled publication time (ISO 8601
 complete -c av-publish -s n -l dry-run -d 'print what would be sent and the quota it costs'
 complete -c av-publish -l inbox -d 'tiktok: upload as a draft to the creator\'s inbox'
 complete -c av-publish -l device -d 'login: use the device flow (a code to enter on another device)'
+complete -c av-publish -l token-file -x -d 'keep the accounts\' tokens in this 0600 file instead of the store'
 complete -c av-publish -l wait-max -x -d 'longest wait for a quota, rate limit or another process (600)'
 complete -c av-publish -l project -x -a '(__av_project_ids)' -d 'read project ID from the store instead of stdin'
 complete -c av-publish -l force -d 'redo the stage even when its inputs are unchanged'

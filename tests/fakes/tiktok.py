@@ -4,7 +4,25 @@ upload by FILE_UPLOAD) for tests/34-publish-tiktok.t, built on fakehttp.
 
     tiktok.py --port-file FILE [--log FILE] [--lifetime S] --token TOKEN
               [--videos DIR] [--min-chunk BYTES] [--chunk-delay S]
-              [--polls N]
+              [--polls N] [--expires-in S]
+
+Login Kit v2 (client key "test-client-key", secret "test-client-secret"):
+    GET  /v2/auth/authorize/   the consent screen, approved at once: checks
+        client_key, response_type=code, a comma-separated scope, state,
+        code_challenge_method=S256 and a 64-digit hex code_challenge (the
+        desktop variant), a redirect_uri on 127.0.0.1 ending in /callback/;
+        302 to redirect_uri?code=..&scopes=..&state=..
+    POST /v2/oauth/token/      form client_key, client_secret, grant_type:
+        authorization_code (code, redirect_uri, code_verifier whose hex
+        SHA-256 is the challenge) or refresh_token (rotates: the old
+        refresh token dies); replies {access_token, expires_in (--expires-in),
+        open_id, refresh_token, refresh_expires_in, scope, token_type};
+        errors are {"error", "error_description", "log_id"} (invalid_grant
+        after /_fault?kind=invalid_grant or for a dead refresh token)
+    POST /v2/oauth/revoke/     form client_key, client_secret, token: the
+        grant of that token dies (its access and refresh tokens)
+Issued access tokens ("act.fake-N-SECRET") are accepted by the API routes
+besides --token until they expire or are revoked.
 
 Every reply is the envelope {"data": {..}, "error": {"code", "message",
 "log_id"}}.
@@ -33,6 +51,7 @@ Every reply is the envelope {"data": {..}, "error": {"code", "message",
         416          the next chunk gets 416
         500          the next chunk gets 500
         failed       the next publish ends FAILED (picture_size_check_failed)
+        invalid_grant  the next refresh is refused with invalid_grant
 """
 
 import hashlib
@@ -69,8 +88,101 @@ def take(kind):
     return False
 
 
+CLIENT_KEY = "test-client-key"
+CLIENT_SECRET = "test-client-secret"
+oauth = {"codes": {}, "access": {}, "refresh": {}, "dead": set(), "n": 0}
+
+
 def authed(req):
-    return req.headers.get("Authorization") == "Bearer " + app.args.token
+    auth = req.headers.get("Authorization", "")
+    if auth == "Bearer " + app.args.token:
+        return True
+    tok = auth[7:] if auth.startswith("Bearer ") else ""
+    with lock:
+        a = oauth["access"].get(tok)
+        return a is not None and a[0] > time.time() and a[1] not in oauth["dead"]
+
+
+def oerr(code, status=200):
+    # TikTok's token endpoint: the error in the body (at times with 200)
+    return Reply.json({"error": code, "error_description": code + " (fake)",
+                       "log_id": "LOG%d" % time.time_ns()}, status=status)
+
+
+def issue(grant, scope):
+    with lock:
+        oauth["n"] += 1
+        n = oauth["n"]
+        acc = "act.fake-access-%d-SECRET" % n
+        ref = "rft.fake-refresh-%d-SECRET" % n
+        oauth["access"][acc] = (time.time() + app.args.expires_in, grant)
+        oauth["refresh"][ref] = (grant, scope)
+    return Reply.json({"access_token": acc, "expires_in": app.args.expires_in,
+                       "open_id": "fake-open-id-1", "refresh_token": ref,
+                       "refresh_expires_in": 31536000, "scope": scope,
+                       "token_type": "Bearer"})
+
+
+@app.route("GET", "/v2/auth/authorize/")
+def authorize(req):
+    import urllib.parse
+    ch = req.arg("code_challenge") or ""
+    redir = req.arg("redirect_uri") or ""
+    if req.arg("client_key") != CLIENT_KEY or req.arg("response_type") != "code" \
+            or req.arg("code_challenge_method") != "S256" \
+            or not re.fullmatch(r"[0-9a-f]{64}", ch) or not req.arg("state") \
+            or " " in (req.arg("scope") or " ") \
+            or not re.match(r"http://127\.0\.0\.1:\d+/callback/$", redir):
+        return Reply.text("bad authorization request", status=400)
+    with lock:
+        oauth["n"] += 1
+        code = "fake-code-%d" % oauth["n"]
+        oauth["codes"][code] = (ch, redir, req.arg("scope"))
+    loc = "%s?%s" % (redir, urllib.parse.urlencode(
+        {"code": code, "scopes": req.arg("scope"), "state": req.arg("state")}))
+    return Reply(302, b"", {"Location": loc})
+
+
+@app.route("POST", "/v2/oauth/token/")
+def token(req):
+    f = req.form()
+    if f.get("client_key") != CLIENT_KEY or \
+            f.get("client_secret") != CLIENT_SECRET:
+        return oerr("invalid_client", 401)
+    grant = f.get("grant_type")
+    if grant == "authorization_code":
+        with lock:
+            c = oauth["codes"].pop(f.get("code"), None)
+        if not c or c[1] != f.get("redirect_uri") or hashlib.sha256(
+                f.get("code_verifier", "").encode()).hexdigest() != c[0]:
+            return oerr("invalid_grant")
+        with lock:
+            oauth["n"] += 1
+            g = "grant-%d" % oauth["n"]
+        return issue(g, c[2])
+    if grant == "refresh_token":
+        r = f.get("refresh_token")
+        with lock:
+            g = oauth["refresh"].pop(r, None)
+            dead = g is None or g[0] in oauth["dead"]
+        if take("invalid_grant") or dead:
+            return oerr("invalid_grant")
+        return issue(g[0], g[1])
+    return oerr("unsupported_grant_type", 400)
+
+
+@app.route("POST", "/v2/oauth/revoke/")
+def revoke(req):
+    f = req.form()
+    if f.get("client_key") != CLIENT_KEY or \
+            f.get("client_secret") != CLIENT_SECRET:
+        return oerr("invalid_client", 401)
+    t = f.get("token")
+    with lock:
+        g = oauth["refresh"].get(t) or oauth["access"].get(t)
+        if g is not None:
+            oauth["dead"].add(g[0] if t in oauth["refresh"] else g[1])
+    return Reply.json({})
 
 
 @app.route("POST", "/_fault")
@@ -226,4 +338,5 @@ if __name__ == "__main__":
         ap.add_argument("--min-chunk", type=int, default=5 * 1000 * 1000)
         ap.add_argument("--chunk-delay", type=float, default=0.0)
         ap.add_argument("--polls", type=int, default=2)
+        ap.add_argument("--expires-in", type=int, default=86400)
     fakehttp.serve(app, setup=setup)
