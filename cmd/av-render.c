@@ -29,6 +29,7 @@
 #include "fsutil.h"
 #include "hash.h"
 #include "music.h"
+#include "musicdir.h"
 #include "paths.h"
 #include "render.h"
 #include "yamljson.h"
@@ -55,7 +56,8 @@ typedef struct rsettings {
     double transition_s, music_gain_db;
     char mood[32];
     int no_music;
-    const char *music; /* borrowed */
+    const char *music;     /* borrowed */
+    const char *music_dir; /* borrowed: tracks to pick from by mood */
     int crf;
     const char *preset;
     char platform[16];
@@ -79,6 +81,29 @@ static int valid_name(const char *s)
 }
 
 /* Load template NAME from the template directories. */
+/* A template's relative music_dir is relative to the template's folder. */
+static int anchor_music_dir(json_t *tpl, const char *tdir, avk_err *err)
+{
+    const json_t *m = json_object_get(tpl, "music_dir");
+    char *abs;
+
+    if (!m)
+        return 0;
+    if (!json_is_string(m) || !*json_string_value(m))
+        return avk_fail(err, AVK_EX_CONFIG, "template: music_dir must be a "
+                        "folder name");
+    if (json_string_value(m)[0] == '/')
+        return 0;
+    if (!(abs = avk_path_join(tdir, json_string_value(m))))
+        return avk_fail(err, AVK_EX_OSERR, "out of memory");
+    if (json_object_set_new(tpl, "music_dir", json_string(abs))) {
+        free(abs);
+        return avk_fail(err, AVK_EX_OSERR, "out of memory");
+    }
+    free(abs);
+    return 0;
+}
+
 static int load_template(const char *name, json_t **out, char hash[65],
                          avk_err *err)
 {
@@ -110,6 +135,8 @@ static int load_template(const char *name, json_t **out, char hash[65],
             }
             if (!rc && avk_sha256_file(path, hash, NULL, NULL))
                 hash[0] = '\0';
+            if (!rc)
+                rc = anchor_music_dir(*out, dirs[i], err);
             free(path);
             avk_dirs_free(dirs);
             return rc;
@@ -220,8 +247,10 @@ static int resolve(const ropts *o, const avk_config *cfg, const json_t *doc,
         snprintf(s->mood, sizeof s->mood, "%s", v);
     if (tnum(s->tpl, "music_gain_db", &d))
         s->music_gain_db = d;
+    s->music_dir = tstr(s->tpl, "music_dir");
     if (cfg) {
         s->music = avk_config_str(cfg, "render.music", NULL);
+        s->music_dir = avk_config_str(cfg, "render.music_dir", s->music_dir);
         s->no_music = !avk_config_bool(cfg, "render.music_bed", 1);
     }
     if ((v = tstr(settings, "music"))) {
@@ -380,6 +409,7 @@ static int render_stage(avk_ctx *ctx, json_t *doc, avk_stage_result *res,
     avk_render_word *w = NULL;
     char **paths = NULL;
     char *narr = NULL, *tmp[5] = {NULL, NULL, NULL, NULL, NULL};
+    char *picked = NULL; /* a track from the music folder */
     size_t nvis = 0, nsc, nw = 0, i;
     const char *title = NULL;
     int rc;
@@ -504,7 +534,15 @@ static int render_stage(avk_ctx *ctx, json_t *doc, avk_stage_result *res,
                                    : s.fmt.height * 0.05;
     job.title = title;
     job.watermark = tstr(s.tpl, "watermark");
-    job.music_path = s.no_music ? NULL : s.music;
+    if (!s.no_music && !s.music && s.music_dir) {
+        avk_err e2 = {0, ""};
+        if (avk_music_pick(s.music_dir, s.mood, seed, &picked, &e2))
+            avk_warn(&ctx->diag, "%s; using the synthesised bed", e2.msg);
+        else if (!picked)
+            avk_warn(&ctx->diag, "no music in '%s'; using the synthesised "
+                     "bed", s.music_dir);
+    }
+    job.music_path = s.no_music ? NULL : s.music ? s.music : picked;
     job.music_synth = !s.no_music;
     job.music_mood = s.mood;
     job.music_gain_db = s.music_gain_db;
@@ -579,6 +617,13 @@ static int render_stage(avk_ctx *ctx, json_t *doc, avk_stage_result *res,
     json_object_set_new(sec, "vcodec", json_string(rr.vcodec));
     json_object_set_new(sec, "acodec", json_string(rr.acodec));
     json_object_set_new(sec, "encoder", json_string(rr.encoder));
+    {
+        const char *m = job.music_path;
+        const char *base = m && strrchr(m, '/') ? strrchr(m, '/') + 1 : m;
+        json_object_set_new(sec, "music",
+                            m ? json_string(base)
+                              : json_string(s.no_music ? "none" : "synth"));
+    }
     json_object_set_new(sec, "template", json_string(s.template_));
     json_object_set_new(sec, "captions",
                         json_string(s.caption_mode == AVK_CAPTIONS_WORD ? "word"
@@ -605,6 +650,7 @@ done:
     free(scenes);
     free(w);
     free(narr);
+    free(picked);
     json_decref(s.tpl);
     return rc;
 }
@@ -714,8 +760,8 @@ int main(int argc, char **argv)
 
         memset(&s, 0, sizeof s);
         rc = resolve(&o, ctx.cfg, NULL, &s, &err);
-        json_decref(s.tpl);
         if (rc) {
+            json_decref(s.tpl);
             rc = rc == AVK_EX_USAGE ? avk_usage_error(&ctx, &err, USAGE)
                                     : avk_report(&ctx.diag, &err, rc);
             goto out;
@@ -725,13 +771,16 @@ int main(int argc, char **argv)
         /* What changes the result beyond the document itself. */
         snprintf(fp, sizeof fp,
                  "tpl=%s:%s preset=%s aspect=%s captions=%s music=%s no=%d "
-                 "mood=%s encoder=%s seed=%lld preview=%d output=%s sheet=%s",
+                 "mood=%s encoder=%s seed=%lld preview=%d output=%s sheet=%s "
+                 "musicdir=%s",
                  s.template_, s.tpl_hash, o.preset ? o.preset : "",
                  o.aspect ? o.aspect : "", o.captions ? o.captions : "", mh,
                  o.no_music, o.mood ? o.mood : "",
                  o.encoder ? o.encoder : "", o.seed, o.preview,
                  o.output ? o.output : "",
-                 o.contact_sheet ? o.contact_sheet : "");
+                 o.contact_sheet ? o.contact_sheet : "",
+                 s.music_dir ? s.music_dir : "");
+        json_decref(s.tpl);
     }
     rc = avk_stage_run(&ctx, &def, fp, render_stage, &ud);
 out:

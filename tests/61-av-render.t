@@ -2,7 +2,7 @@
 # av-render end to end: a workspace, a document with narration and two
 # pictures as assets, a render at 180x320, and the refusals.
 set -u
-echo "1..22"
+echo "1..27"
 t=$(mktemp -d "${TMPDIR:-/tmp}/avk-av-render.XXXXXX")
 trap 'rm -rf "$t"' EXIT INT TERM
 n=0
@@ -79,6 +79,34 @@ av-render -q --preview --template clean --captions phrase --no-music <doc.jsonl 
 check $? "preview render"
 python3 -c 'import json,sys;r=json.loads(open("p.jsonl").read())["render"];sys.exit(0 if (r["width"],r["height"],r["template"],r["captions"])==(60,106,"clean","phrase") else 1)'
 check $? "preview is a third of the size, template and captions recorded"
+
+# A template's music folder: the mood's subfolder, else names with the
+# mood in them; a folder that is not there warns and synthesises.
+tr=cfg/av/templates/render
+mkdir -p "$tr/tracks/calm"
+python3 - "$tr/tracks" <<'PY'
+import math, struct, sys, wave
+for name, f in (("calm/a-pad.wav", 220), ("calm/b-pad.wav", 330), ("warm-guitar.wav", 440)):
+    w = wave.open(sys.argv[1] + "/" + name, "wb")
+    w.setnchannels(1); w.setsampwidth(2); w.setframerate(48000)
+    w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * f * i / 48000))) for i in range(48000)))
+    w.close()
+PY
+printf 'music_dir: tracks\nmusic_mood: calm\n' > "$tr/mine.yaml"
+printf 'music_dir: nowhere\n' > "$tr/lost.yaml"
+music() { python3 -c 'import json,sys;print(json.loads(open(sys.argv[1]).read())["render"].get("music"))' "$1"; }
+XDG_CONFIG_HOME=$t/cfg av-render -q --preview --template mine <doc.jsonl >m1.jsonl 2>e.txt
+check $? "a template with a music folder renders"
+case $(music m1.jsonl) in a-pad.wav|b-pad.wav) r=0 ;; *) r=1 ;; esac
+check $r "its track comes from the mood's subfolder ($(music m1.jsonl))"
+XDG_CONFIG_HOME=$t/cfg av-render -q --preview --template mine --mood warm <doc.jsonl >m2.jsonl 2>e.txt
+test "$(music m2.jsonl)" = warm-guitar.wav
+check $? "another mood: the track named after it"
+XDG_CONFIG_HOME=$t/cfg av-render --preview --template lost <doc.jsonl >m3.jsonl 2>e.txt
+test $? = 0 && test "$(music m3.jsonl)" = synth
+check $? "a missing music folder: the synthesised bed"
+grep -q "cannot read music folder" e.txt
+check $? "with a warning"
 
 av-render -q --captions bogus <doc.jsonl >/dev/null 2>e.txt
 check $(( $? == 64 ? 0 : 1 )) "unknown caption mode is a usage error"
