@@ -25,6 +25,7 @@
 #include "buf.h"
 #include "fsutil.h"
 #include "hash.h"
+#include "knowledge.h"
 #include "wording.h"
 #include "yamljson.h"
 
@@ -34,7 +35,8 @@ static const char *const slot_names[] = {
     "topic",    "subject",    "things",       "thing",     "goal",
     "audience", "n",          "n_word",       "i",         "i_word",
     "ordinal",  "item_title", "item_summary", "item_more", "item_source",
-    "keywords", NULL};
+    "keywords", "point",      "point_text",   "point_more","myth",
+    "fact",     NULL};
 static const char *const filter_names[] = {"cap", "a", "opt", "none", NULL};
 
 /* ------------------------------------------------------------------ */
@@ -71,6 +73,8 @@ struct tpl {
     char *path;
     const char *format;
     const char *lang;
+    const char *needs; /* "" or what a knowledge pack must supply:
+                          items | steps | myths */
     int priority;
 };
 
@@ -175,7 +179,7 @@ static int check_tree(const char *path, const json_t *node, avk_err *err)
 static int load_template(struct tplset *set, const char *path, avk_err *err)
 {
     json_t *root = NULL, *body;
-    const char *format, *lang;
+    const char *format, *lang, *needs;
     struct tpl *t;
     size_t i;
     int rc;
@@ -187,6 +191,10 @@ static int load_template(struct tplset *set, const char *path, avk_err *err)
             err->code = AVK_EX_CONFIG; /* a broken template is configuration */
         return AVK_EX_CONFIG;
     }
+    if (avk_kpack_is_pack(root)) {
+        json_decref(root); /* a knowledge pack sharing the folder */
+        return 0;
+    }
     if (!json_is_object(root) ||
         !json_is_string(json_object_get(root, "format")) ||
         !json_is_string(json_object_get(root, "lang"))) {
@@ -197,6 +205,16 @@ static int load_template(struct tplset *set, const char *path, avk_err *err)
     }
     format = json_string_value(json_object_get(root, "format"));
     lang = json_string_value(json_object_get(root, "lang"));
+    needs = json_string_value(json_object_get(root, "needs"));
+    if (!needs)
+        needs = "";
+    if (*needs && strcmp(needs, "items") != 0 && strcmp(needs, "steps") != 0 &&
+        strcmp(needs, "myths") != 0) {
+        json_decref(root);
+        return avk_fail(err, AVK_EX_CONFIG,
+                        "'%s': 'needs' is items, steps or myths, not '%s'",
+                        path, needs);
+    }
     body = json_object_get(root, "body");
     if (strcmp(format, "common") != 0 &&
         (!json_is_object(body) ||
@@ -212,7 +230,8 @@ static int load_template(struct tplset *set, const char *path, avk_err *err)
     }
     for (i = 0; i < set->n; i++)
         if (strcmp(set->v[i].format, format) == 0 &&
-            strcmp(set->v[i].lang, lang) == 0) {
+            strcmp(set->v[i].lang, lang) == 0 &&
+            strcmp(set->v[i].needs, needs) == 0) {
             json_decref(root); /* an earlier directory overrides this one */
             return 0;
         }
@@ -235,6 +254,7 @@ static int load_template(struct tplset *set, const char *path, avk_err *err)
     }
     t->format = format;
     t->lang = lang;
+    t->needs = needs;
     t->priority = json_int(root, "priority", 0);
     set->n++;
     return 0;
@@ -394,6 +414,7 @@ struct slots {
     char n[16], i[16];
     const char *n_word, *i_word, *ordinal;
     const struct item *item;
+    const avk_kpoint *point; /* the unit's knowledge-pack point */
     const char *keywords;
 };
 
@@ -410,6 +431,10 @@ struct gen {
     size_t nused_text, cap_text;
     struct item *items;
     size_t nitems;
+    avk_kbase kb;
+    const avk_kpack *pack;     /* the best matching pack, or NULL */
+    const avk_kpoint **points; /* the chosen template's points, in order */
+    size_t npoints;
     struct unit *units;
     size_t nunits;
     struct slots sl;
@@ -464,6 +489,8 @@ static void gen_release(struct gen *g)
         free(g->items[i].source);
     }
     free(g->items);
+    free(g->points);
+    avk_kbase_release(&g->kb);
     avk_topic_release(&g->topic);
 }
 
@@ -490,7 +517,9 @@ static int text_used(const struct gen *g, const char *s)
 static int per_unit(const json_t *v)
 {
     const char *s = json_string_value(v);
-    return s && (strstr(s, "{i") || strstr(s, "{ordinal"));
+    return s && (strstr(s, "{i") || strstr(s, "{ordinal") ||
+                 strstr(s, "{point") || strstr(s, "{myth") ||
+                 strstr(s, "{fact"));
 }
 
 static int mark_used(struct gen *g, const json_t *v, const char *text)
@@ -601,6 +630,12 @@ static const char *slot_value(const struct gen *g, const struct slots *sl,
         return sl->item ? sl->item->source : NULL;
     if (IS("keywords"))
         return sl->keywords;
+    if (IS("point") || IS("myth"))
+        return sl->point ? sl->point->name : NULL;
+    if (IS("point_text") || IS("fact"))
+        return sl->point ? sl->point->text : NULL;
+    if (IS("point_more"))
+        return sl->point ? sl->point->more : NULL;
 #undef IS
     return NULL;
 }
@@ -841,6 +876,8 @@ static void slots_for_unit(struct gen *g, struct slots *sl, int k, int total)
         sl->ordinal = avk_ordinal_word(g->lang, k);
         if (k >= 1 && (size_t)k <= g->nitems)
             sl->item = &g->items[k - 1];
+        if (k >= 1 && (size_t)k <= g->npoints)
+            sl->point = g->points[k - 1];
     }
 }
 
@@ -1687,6 +1724,10 @@ static int finish(struct gen *g, double duration, double wpm, size_t S,
         set_new(script, "provider", json_string("local")) != 0 ||
         set_new(script, "model", json_string("templates")) != 0)
         goto oom;
+    /* which knowledge pack the points came from */
+    if (g->npoints > 0 &&
+        set_new(script, "pack", json_string(g->pack->name)) != 0)
+        goto oom;
     avk_buf_release(&b);
     avk_buf_release(&core);
     *out = script;
@@ -1747,6 +1788,74 @@ static int matches(const struct gen *g, const struct tpl *t)
     return 0;
 }
 
+/* The points the matched pack offers for what a template needs (steps
+ * fall back to items), and how many. */
+static size_t pack_points(const struct gen *g, const char *needs,
+                          const avk_kpoint **list)
+{
+    const avk_kpack *p = g->pack;
+    *list = NULL;
+    if (!p || !needs || !*needs)
+        return 0;
+    if (strcmp(needs, "myths") == 0) {
+        *list = p->myths;
+        return p->nmyths;
+    }
+    if (strcmp(needs, "steps") == 0 && p->nsteps > 0) {
+        *list = p->steps;
+        return p->nsteps;
+    }
+    *list = p->items;
+    return p->nitems;
+}
+
+/* Can template t serve this topic?  One that needs knowledge needs a
+ * matching pack with at least two such points. */
+static int eligible(const struct gen *g, const struct tpl *t)
+{
+    const avk_kpoint *l;
+    return !*t->needs || pack_points(g, t->needs, &l) >= 2;
+}
+
+/* Is t a better choice than best?  Higher priority first; at equal
+ * priority a template that names the pack's points beats a generic one. */
+static int better(const struct tpl *t, const struct tpl *best)
+{
+    if (!best)
+        return 1;
+    if (t->priority != best->priority)
+        return t->priority > best->priority;
+    return *t->needs && !*best->needs;
+}
+
+/* The points in the order the units use them: steps in the pack's order,
+ * items and myths shuffled by the seed.  Returns 0 or AVK_EX_OSERR. */
+static int choose_points(struct gen *g)
+{
+    const avk_kpoint *list;
+    size_t n = pack_points(g, g->tpl->needs, &list), i;
+    uint64_t r = g->req->seed ^ fnv1a(g->topic.topic) ^ 0x2b7e151628aed2a6ULL;
+
+    if (n == 0)
+        return 0;
+    g->points = calloc(n, sizeof *g->points);
+    if (!g->points)
+        return AVK_EX_OSERR;
+    for (i = 0; i < n; i++)
+        g->points[i] = &list[i];
+    g->npoints = n;
+    if (list == g->pack->steps)
+        return 0;
+    rng_next(&r);
+    for (i = n; i > 1; i--) {
+        size_t j = rng_below(&r, i);
+        const avk_kpoint *t = g->points[i - 1];
+        g->points[i - 1] = g->points[j];
+        g->points[j] = t;
+    }
+    return 0;
+}
+
 static int choose_template(struct gen *g, const struct tplset *set)
 {
     const struct tpl *best = NULL;
@@ -1761,12 +1870,15 @@ static int choose_template(struct gen *g, const struct tplset *set)
             g->common = t;
             continue;
         }
+        if (!eligible(g, t))
+            continue;
         if (want) {
-            if (strcmp(t->format, want) == 0 && !best)
+            if (strcmp(t->format, want) == 0 &&
+                (!best || (*t->needs && !*best->needs)))
                 best = t;
             continue;
         }
-        if (matches(g, t) && (!best || t->priority > best->priority))
+        if (matches(g, t) && better(t, best))
             best = t;
     }
     if (!best) {
@@ -1859,8 +1971,16 @@ int avk_script_generate(const avk_script_req *req, json_t **script_out,
             strncat(err->msg, "'", sizeof err->msg - strlen(err->msg) - 1);
         goto out;
     }
+    if ((rc = avk_kbase_load(&g.kb, req->knowledge_dirs,
+                             req->nknowledge_dirs, g.lang, err)) != 0)
+        goto out;
+    g.pack = avk_kbase_match(&g.kb, g.topic.topic, NULL);
     if ((rc = choose_template(&g, &set)) != 0)
         goto out;
+    if (choose_points(&g) != 0) {
+        rc = avk_fail(err, AVK_EX_OSERR, "out of memory");
+        goto out;
+    }
 
     body = json_object_get(g.tpl->root, "body");
     count_from = json_string_value(json_object_get(body, "count"));
@@ -1887,6 +2007,13 @@ int avk_script_generate(const avk_script_req *req, json_t **script_out,
         }
         if ((size_t)U > g.nitems)
             U = (int)g.nitems;
+        if (Umin > U)
+            Umin = U;
+    }
+    if (*g.tpl->needs) {
+        /* one point per unit, never one twice */
+        if ((size_t)U > g.npoints)
+            U = (int)g.npoints;
         if (Umin > U)
             Umin = U;
     }

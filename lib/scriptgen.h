@@ -46,6 +46,10 @@ typedef struct avk_script_req {
     const char *const *template_dirs; /* searched in order: user dirs
                                          first, then share/templates/scripts */
     size_t ntemplate_dirs;
+    const char *const *knowledge_dirs; /* knowledge packs (knowledge.h),
+                                          searched in order; none: the
+                                          formats' generic lines only */
+    size_t nknowledge_dirs;
 } avk_script_req;
 
 /* Write a script.  On success *script_out is a new object the caller

@@ -12,7 +12,7 @@
 #include "tap.h"
 #include "wording.h"
 
-static char tdir[1024];
+static char tdir[1024], kdir[1024];
 
 /* Case-insensitive strstr. */
 static const char *strcasestr_pos(const char *hay, const char *needle)
@@ -33,7 +33,7 @@ static int strcasestr_(const char *hay, const char *word)
             return 1;
     return 0;
 }
-static const char *dirs[1];
+static const char *dirs[1], *kdirs[1];
 
 static const char *const formats[] = {"listicle",  "howto", "myth",
                                       "explainer", "story", "news",
@@ -88,6 +88,8 @@ static void req_init(avk_script_req *r, const char *topic)
     r->seed = 1;
     r->template_dirs = dirs;
     r->ntemplate_dirs = 1;
+    r->knowledge_dirs = kdirs;
+    r->nknowledge_dirs = 1;
 }
 
 static char *gen_dump(const avk_script_req *r, avk_err *e)
@@ -842,6 +844,8 @@ int main(void)
     const char *dd = getenv("AV_DATADIR");
     snprintf(tdir, sizeof tdir, "%s/templates/scripts", dd ? dd : "share");
     dirs[0] = tdir;
+    snprintf(kdir, sizeof kdir, "%s/templates/knowledge", dd ? dd : "share");
+    kdirs[0] = kdir;
     test_wording();
     test_matrix("en");
     test_matrix("es");
