@@ -541,6 +541,7 @@ const avk_kpack *avk_kbase_match(const avk_kbase *kb, const char *topic,
     struct stems t;
     size_t nph = 0, i, j;
     double *sc = NULL, best = 0;
+    char *strong = NULL;
     const avk_kpack *win = NULL;
     int oom = 0;
 
@@ -555,7 +556,8 @@ const avk_kpack *avk_kbase_match(const avk_kbase *kb, const char *topic,
             add_phrases(&kb->v[i], i, "also", 1.0, &ph, &nph) != 0)
             oom = 1;
     sc = calloc(kb->n, sizeof *sc);
-    if (!sc)
+    strong = calloc(kb->n, 1);
+    if (!sc || !strong)
         oom = 1;
     for (i = 0; i < nph && !oom; i++) {
         size_t df = 0;
@@ -573,11 +575,16 @@ const avk_kpack *avk_kbase_match(const avk_kbase *kb, const char *topic,
         }
         if (df == 0)
             df = 1;
-        if (phrase_in(&t, &ph[i].st))
+        if (phrase_in(&t, &ph[i].st)) {
             sc[ph[i].pack] += ph[i].weight * (double)ph[i].st.n / (double)df;
+            if (ph[i].weight > 1.5)
+                strong[ph[i].pack] = 1;
+        }
     }
+    /* a pack needs one of its own `match` phrases: weak words alone
+     * ("learn" in "how to learn guitar") are not enough */
     for (i = 0; i < kb->n && !oom; i++)
-        if (sc[i] > best + 1e-9) {
+        if (strong[i] && sc[i] > best + 1e-9) {
             best = sc[i];
             win = &kb->v[i];
         }
@@ -589,6 +596,7 @@ const avk_kpack *avk_kbase_match(const avk_kbase *kb, const char *topic,
     }
     free(ph);
     free(sc);
+    free(strong);
     stems_release(&t);
     return oom ? NULL : win;
 }

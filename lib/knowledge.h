@@ -12,7 +12,8 @@
  * Matching is by words: the topic and each pack's `match` (strong) and
  * `also` (weak) phrases are lower-cased, accent-folded and stemmed
  * (plural and -ing endings removed), and a phrase scores when all of its
- * stems occur in the topic in order.  A phrase several packs share
+ * stems occur in the topic in order; a pack needs at least one of its
+ * `match` phrases to count at all.  A phrase several packs share
  * counts less (it is divided among them), so "save money on groceries"
  * goes to the groceries pack, not the general money one.  Ties go to the
  * pack loaded first (user folders first, then file names in order).

@@ -1180,12 +1180,35 @@ static size_t shared_count(const struct unit *u)
     return n;
 }
 
+static int var_has(const json_t *v, const char *slot)
+{
+    const char *s = json_string_value(v);
+    return s && strstr(s, slot) != NULL;
+}
+
+/* A line with {point_more} goes on from the point's first sentence, so
+ * it only follows a line that said it ({point_text} or {fact}). */
+static int more_ready(const struct unit *u, const struct sent *x)
+{
+    size_t i;
+    if (!var_has(x->var, "{point_more"))
+        return 1;
+    if (var_has(u->lead.var, "{point_text") || var_has(u->lead.var, "{fact"))
+        return 1;
+    for (i = 0; i < u->nmore; i++)
+        if (var_has(u->more[i].var, "{point_text") ||
+            var_has(u->more[i].var, "{fact"))
+            return 1;
+    return 0;
+}
+
 /* May candidate c of unit u be added now? */
 static int usable(const struct gen *g, const struct unit *u, size_t c,
                   int total, int hi, size_t shared_max)
 {
     const struct sent *x = &u->cand[c];
-    return total + x->words <= hi && !var_used(g, x->var) &&
+    return total + x->words <= hi && more_ready(u, x) &&
+           !var_used(g, x->var) &&
            !text_used(g, x->text) && !(x->transition && u->trans.text) &&
            (x->own || x->transition || shared_count(u) < shared_max);
 }
