@@ -359,8 +359,7 @@ static int load_pack(avk_kbase *kb, const char *path, const char *lang,
     if (!name || !*name || !plang || !*plang) {
         pack_release(&p);
         return avk_fail(err, AVK_EX_CONFIG,
-                        "'%s': a knowledge pack needs 'pack' and 'lang'",
-                        path);
+                        "'%s': a knowledge pack needs 'pack' and 'lang'", path);
     }
     if ((lang && strcmp(plang, lang) != 0)) {
         pack_release(&p);

@@ -44,7 +44,7 @@ typedef struct avk_kpack {
     const char *lang;
     avk_kpoint *items, *steps, *myths;
     size_t nitems, nsteps, nmyths;
-    json_t *root; /* owns every string above */
+    json_t *root;  /* owns every string above */
     char **splits; /* sentence copies the points point into */
     size_t nsplits;
 } avk_kpack;

@@ -35,7 +35,7 @@ static const char *const slot_names[] = {
     "topic",    "subject",    "things",       "thing",     "goal",
     "audience", "n",          "n_word",       "i",         "i_word",
     "ordinal",  "item_title", "item_summary", "item_more", "item_source",
-    "keywords", "point",      "point_text",   "point_more","myth",
+    "keywords", "point",      "point_text",   "point_more", "myth",
     "fact",     NULL};
 static const char *const filter_names[] = {"cap", "a", "opt", "none", NULL};
 

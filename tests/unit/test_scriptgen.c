@@ -70,7 +70,8 @@ static const char *topic_alt(const char *lang, const char *format)
 {
     int es = strcmp(lang, "es") == 0;
     if (strcmp(format, "listicle") == 0)
-        return es ? "7 alimentos que dan energía" : "10 foods that boost energy";
+        return es ? "7 alimentos que dan energía"
+                  : "10 foods that boost energy";
     if (strcmp(format, "howto") == 0)
         return es ? "cómo aprender a programar" : "how to learn guitar";
     if (strcmp(format, "myth") == 0)
@@ -361,9 +362,17 @@ static const avk_kpack *pack_named(const avk_kbase *kb, const char *name)
 static void test_knowledge(void)
 {
     static const char *const stems[][2] = {
-        {"habits", "habit"},   {"studies", "study"}, {"cooking", "cook"},
-        {"saving", "sav"},     {"save", "sav"},      {"running", "run"},
-        {"boxes", "box"},      {"focus", "focus"},   {"H\xC3\xA1" "bitos", "habito"},
+        {"habits", "habit"},
+        {"studies", "study"},
+        {"cooking", "cook"},
+        {"saving", "sav"},
+        {"save", "sav"},
+        {"running", "run"},
+        {"boxes", "box"},
+        {"focus", "focus"},
+        {"H\xC3\xA1"
+         "bitos",
+         "habito"},
         {"Sue\xC3\xB1o", "sueno"}};
     static const char *const picks[][3] = {
         {"en", "save money on groceries", "groceries"},
