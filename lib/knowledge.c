@@ -373,6 +373,9 @@ static int load_pack(avk_kbase *kb, const char *path, const char *lang,
         }
     p.name = name;
     p.lang = plang;
+    p.note = json_string_value(json_object_get(root, "note"));
+    if (p.note && !*p.note)
+        p.note = NULL;
     if ((rc = check_strings(path, root, err)) != 0 ||
         (rc = read_points(&p, "items", "name", "text", &p.items, &p.nitems,
                           err)) != 0 ||

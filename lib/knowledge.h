@@ -42,6 +42,8 @@ typedef struct avk_kpack {
     char *path;       /* the file it came from */
     const char *name; /* `pack` */
     const char *lang;
+    const char *note; /* `note`: said before the call to action when
+                         it fits ("talk to a doctor if ..."), or NULL */
     avk_kpoint *items, *steps, *myths;
     size_t nitems, nsteps, nmyths;
     json_t *root;  /* owns every string above */

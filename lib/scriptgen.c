@@ -388,6 +388,7 @@ struct sent {
     int transition;
     int own; /* a line of the unit itself, not of the shared pool */
     int ord; /* its place in the template, to speak own lines in order */
+    int note; /* the knowledge pack's note: spoken right before the cta */
 };
 
 enum { U_OPEN, U_BODY, U_CLOSE };
@@ -438,6 +439,7 @@ struct gen {
     struct unit *units;
     size_t nunits;
     struct slots sl;
+    int hi; /* the most words the script may have */
     avk_err *err;
 };
 
@@ -1072,6 +1074,41 @@ static int clampi(int v, int lo, int hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
+static int total_words(const struct gen *g);
+
+/* The pack's note (see knowledge.h) before the call to action, when
+ * the points came from the pack and it fits the budget with the
+ * required lines (words so far, this closing unit's lead included).
+ * Returns 0, or a code (message filled). */
+static int add_note(struct gen *g, struct unit *u, int words)
+{
+    struct sent *m;
+    int n;
+
+    if (g->npoints == 0 || !g->pack->note || text_used(g, g->pack->note))
+        return 0;
+    n = avk_count_words(g->pack->note);
+    if (words + n > g->hi)
+        return 0;
+    m = realloc(u->more, (u->nmore + 1) * sizeof *m);
+    if (!m)
+        return avk_fail(g->err, AVK_EX_OSERR, "out of memory");
+    u->more = m;
+    m = &u->more[u->nmore];
+    memset(m, 0, sizeof *m);
+    if (!(m->text = strdup(g->pack->note)) ||
+        mark_used(g, NULL, m->text) != 0) {
+        free(m->text);
+        return avk_fail(g->err, AVK_EX_OSERR, "out of memory");
+    }
+    m->words = n;
+    m->own = 1;
+    m->note = 1;
+    u->nmore++;
+    u->words += n;
+    return 0;
+}
+
 /* Build the required lines for U body units.  shortest picks the
  * shortest lines.  Returns 0, or a code (message filled). */
 static int build_units(struct gen *g, int U, int shortest)
@@ -1145,6 +1182,8 @@ static int build_units(struct gen *g, int U, int shortest)
         if (rc != 0)
             break;
         u->words = u->lead.words;
+        if (u->role == U_CLOSE && (rc = add_note(g, u, total_words(g))) != 0)
+            break;
         if ((rc = add_cands(g, &sl, u, extra, 0, 1)) == 0 &&
             (rc = add_cands(g, &sl, u, extra2, 0, 0)) == 0 &&
             u->role == U_BODY && k >= 2)
@@ -1272,7 +1311,11 @@ static size_t unit_pieces(const struct unit *u, const struct sent **out)
     size_t n = 0, i;
     if (u->role == U_CLOSE) {
         for (i = 0; i < u->nmore; i++)
-            out[n++] = &u->more[i];
+            if (!u->more[i].note)
+                out[n++] = &u->more[i];
+        for (i = 0; i < u->nmore; i++)
+            if (u->more[i].note)
+                out[n++] = &u->more[i];
         out[n++] = &u->lead;
         return n;
     }
@@ -1976,6 +2019,7 @@ int avk_script_generate(const avk_script_req *req, json_t **script_out,
     }
     W = duration * wpm / 60.0;
     hi = (int)floor(W * 1.07);
+    g.hi = hi;
     if ((rc = avk_topic_parse(&g.topic, req->topic, g.lang, err)) != 0)
         goto out;
     if ((rc = load_items(&g)) != 0) {
