@@ -540,6 +540,33 @@ static void test_knowledge(void)
         free(txt);
         json_decref(s);
     }
+    /* every format can be forced on any topic, pack or no pack */
+    {
+        static const char *const forced[][2] = {{"en", "productivity"},
+                                                {"en", "why cats purr"},
+                                                {"es", "el sue\xC3\xB1o"},
+                                                {"es", "los gatos"}};
+        size_t k, f;
+        bad = 0;
+        for (k = 0; k < 4; k++)
+            for (f = 0; formats[f]; f++) {
+                avk_script_req r;
+                json_t *s = NULL;
+                if (strcmp(formats[f], "news") == 0)
+                    continue;
+                req_init(&r, forced[k][1]);
+                r.lang = forced[k][0];
+                r.format = formats[f];
+                r.duration_s = 30;
+                if (avk_script_generate(&r, &s, &e) != 0) {
+                    printf("# %s --format %s: %s\n", forced[k][1], formats[f],
+                           e.msg);
+                    bad++;
+                }
+                json_decref(s);
+            }
+        ok(bad == 0, "--format forces any format on pack and no-pack topics");
+    }
     avk_kbase_release(&en);
     avk_kbase_release(&es);
 }
