@@ -43,6 +43,9 @@ typedef struct sopts {
     const char **dirs;
     size_t ndirs;
     char **data_dirs;
+    const char **kdirs; /* knowledge packs: --templates, user, ours */
+    size_t nkdirs;
+    char **kdata_dirs;
     int openai;            /* provider openai */
     avk_script_llm_req ai; /* its settings (topic etc. set per document) */
     avk_http_opts http;
@@ -165,6 +168,8 @@ static int script_stage(avk_ctx *ctx, json_t *doc, avk_stage_result *res,
         return openai_stage(ctx, o, &req, res, err);
     req.template_dirs = o->dirs;
     req.ntemplate_dirs = o->ndirs;
+    req.knowledge_dirs = o->kdirs;
+    req.nknowledge_dirs = o->nkdirs;
     if ((rc = avk_script_generate(&req, &script, err)) != 0)
         return rc;
     res->section = script;
@@ -299,8 +304,8 @@ int main(int argc, char **argv)
          "speaking rate in words per minute (default: the language's)", &o.wpm,
          NULL, NULL, 0},
         {0, "templates", AVK_OPT_LIST, "DIR",
-         "search DIR for templates first (repeatable)", &o.templates, "dir",
-         NULL, 0},
+         "search DIR for templates and knowledge packs first (repeatable)",
+         &o.templates, "dir", NULL, 0},
         {0, "provider", AVK_OPT_STR, "NAME",
          "script writer: local (default) or openai", &o.provider,
          "local|openai", NULL, 0},
@@ -314,7 +319,7 @@ int main(int argc, char **argv)
     avk_args args;
     avk_err err = {0, ""};
     char fp[1024], digest[65];
-    size_t i, ndata;
+    size_t i, ndata, nkdata;
     int rc;
 
     memset(&o, 0, sizeof o);
@@ -387,7 +392,8 @@ int main(int argc, char **argv)
     }
     /* template folders: --templates first, then the user's, then ours */
     ndata = avk_template_dirs("scripts", &o.data_dirs);
-    o.dirs = calloc(o.templates.n + ndata + 1, sizeof *o.dirs);
+    nkdata = avk_template_dirs("knowledge", &o.kdata_dirs);
+    o.dirs = calloc(o.templates.n + ndata + nkdata + 1, sizeof *o.dirs);
     if (!o.dirs) {
         avk_fail(&err, AVK_EX_OSERR, "out of memory");
         rc = avk_report(&ctx.diag, &err, AVK_EX_OSERR);
@@ -397,7 +403,23 @@ int main(int argc, char **argv)
         o.dirs[o.ndirs++] = o.templates.v[i];
     for (i = 0; i < ndata; i++)
         o.dirs[o.ndirs++] = o.data_dirs[i];
-    if ((rc = avk_script_templates_digest(o.dirs, o.ndirs, digest, &err))) {
+    /* knowledge packs: in --templates folders too, then the user's
+     * templates/knowledge, then ours */
+    o.kdirs = calloc(o.ndirs + nkdata + 1, sizeof *o.kdirs);
+    if (!o.kdirs) {
+        avk_fail(&err, AVK_EX_OSERR, "out of memory");
+        rc = avk_report(&ctx.diag, &err, AVK_EX_OSERR);
+        goto out;
+    }
+    for (i = 0; i < o.templates.n; i++)
+        o.kdirs[o.nkdirs++] = o.templates.v[i];
+    for (i = 0; i < nkdata; i++)
+        o.kdirs[o.nkdirs++] = o.kdata_dirs[i];
+    /* the digest covers formats and packs: editing either re-runs */
+    for (i = o.templates.n; i < o.nkdirs; i++)
+        o.dirs[o.ndirs + i - o.templates.n] = o.kdirs[i];
+    if ((rc = avk_script_templates_digest(o.dirs, o.ndirs + nkdata, digest,
+                                          &err))) {
         rc = avk_report(&ctx.diag, &err, rc);
         goto out;
     }
@@ -418,8 +440,11 @@ out:
     if (o.openai)
         avk_http_global_cleanup();
     free(o.dirs);
+    free(o.kdirs);
     if (o.data_dirs)
         avk_dirs_free(o.data_dirs);
+    if (o.kdata_dirs)
+        avk_dirs_free(o.kdata_dirs);
     avk_strlist_release(&o.templates);
     avk_args_release(&args);
     avk_ctx_release(&ctx);

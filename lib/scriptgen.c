@@ -25,6 +25,7 @@
 #include "buf.h"
 #include "fsutil.h"
 #include "hash.h"
+#include "knowledge.h"
 #include "wording.h"
 #include "yamljson.h"
 
@@ -34,7 +35,8 @@ static const char *const slot_names[] = {
     "topic",    "subject",    "things",       "thing",     "goal",
     "audience", "n",          "n_word",       "i",         "i_word",
     "ordinal",  "item_title", "item_summary", "item_more", "item_source",
-    "keywords", NULL};
+    "keywords", "point",      "point_text",   "point_more", "myth",
+    "fact",     NULL};
 static const char *const filter_names[] = {"cap", "a", "opt", "none", NULL};
 
 /* ------------------------------------------------------------------ */
@@ -71,6 +73,8 @@ struct tpl {
     char *path;
     const char *format;
     const char *lang;
+    const char *needs; /* "" or what a knowledge pack must supply:
+                          items | steps | myths */
     int priority;
 };
 
@@ -175,7 +179,7 @@ static int check_tree(const char *path, const json_t *node, avk_err *err)
 static int load_template(struct tplset *set, const char *path, avk_err *err)
 {
     json_t *root = NULL, *body;
-    const char *format, *lang;
+    const char *format, *lang, *needs;
     struct tpl *t;
     size_t i;
     int rc;
@@ -187,6 +191,10 @@ static int load_template(struct tplset *set, const char *path, avk_err *err)
             err->code = AVK_EX_CONFIG; /* a broken template is configuration */
         return AVK_EX_CONFIG;
     }
+    if (avk_kpack_is_pack(root)) {
+        json_decref(root); /* a knowledge pack sharing the folder */
+        return 0;
+    }
     if (!json_is_object(root) ||
         !json_is_string(json_object_get(root, "format")) ||
         !json_is_string(json_object_get(root, "lang"))) {
@@ -197,6 +205,16 @@ static int load_template(struct tplset *set, const char *path, avk_err *err)
     }
     format = json_string_value(json_object_get(root, "format"));
     lang = json_string_value(json_object_get(root, "lang"));
+    needs = json_string_value(json_object_get(root, "needs"));
+    if (!needs)
+        needs = "";
+    if (*needs && strcmp(needs, "items") != 0 && strcmp(needs, "steps") != 0 &&
+        strcmp(needs, "myths") != 0) {
+        json_decref(root);
+        return avk_fail(err, AVK_EX_CONFIG,
+                        "'%s': 'needs' is items, steps or myths, not '%s'",
+                        path, needs);
+    }
     body = json_object_get(root, "body");
     if (strcmp(format, "common") != 0 &&
         (!json_is_object(body) ||
@@ -212,7 +230,8 @@ static int load_template(struct tplset *set, const char *path, avk_err *err)
     }
     for (i = 0; i < set->n; i++)
         if (strcmp(set->v[i].format, format) == 0 &&
-            strcmp(set->v[i].lang, lang) == 0) {
+            strcmp(set->v[i].lang, lang) == 0 &&
+            strcmp(set->v[i].needs, needs) == 0) {
             json_decref(root); /* an earlier directory overrides this one */
             return 0;
         }
@@ -235,6 +254,7 @@ static int load_template(struct tplset *set, const char *path, avk_err *err)
     }
     t->format = format;
     t->lang = lang;
+    t->needs = needs;
     t->priority = json_int(root, "priority", 0);
     set->n++;
     return 0;
@@ -368,6 +388,7 @@ struct sent {
     int transition;
     int own; /* a line of the unit itself, not of the shared pool */
     int ord; /* its place in the template, to speak own lines in order */
+    int note; /* the knowledge pack's note: spoken right before the cta */
 };
 
 enum { U_OPEN, U_BODY, U_CLOSE };
@@ -394,6 +415,7 @@ struct slots {
     char n[16], i[16];
     const char *n_word, *i_word, *ordinal;
     const struct item *item;
+    const avk_kpoint *point; /* the unit's knowledge-pack point */
     const char *keywords;
 };
 
@@ -410,9 +432,14 @@ struct gen {
     size_t nused_text, cap_text;
     struct item *items;
     size_t nitems;
+    avk_kbase kb;
+    const avk_kpack *pack;     /* the best matching pack, or NULL */
+    const avk_kpoint **points; /* the chosen template's points, in order */
+    size_t npoints;
     struct unit *units;
     size_t nunits;
     struct slots sl;
+    int hi; /* the most words the script may have */
     avk_err *err;
 };
 
@@ -464,6 +491,8 @@ static void gen_release(struct gen *g)
         free(g->items[i].source);
     }
     free(g->items);
+    free(g->points);
+    avk_kbase_release(&g->kb);
     avk_topic_release(&g->topic);
 }
 
@@ -490,7 +519,9 @@ static int text_used(const struct gen *g, const char *s)
 static int per_unit(const json_t *v)
 {
     const char *s = json_string_value(v);
-    return s && (strstr(s, "{i") || strstr(s, "{ordinal"));
+    return s && (strstr(s, "{i") || strstr(s, "{ordinal") ||
+                 strstr(s, "{point") || strstr(s, "{myth") ||
+                 strstr(s, "{fact"));
 }
 
 static int mark_used(struct gen *g, const json_t *v, const char *text)
@@ -601,6 +632,12 @@ static const char *slot_value(const struct gen *g, const struct slots *sl,
         return sl->item ? sl->item->source : NULL;
     if (IS("keywords"))
         return sl->keywords;
+    if (IS("point") || IS("myth"))
+        return sl->point ? sl->point->name : NULL;
+    if (IS("point_text") || IS("fact"))
+        return sl->point ? sl->point->text : NULL;
+    if (IS("point_more"))
+        return sl->point ? sl->point->more : NULL;
 #undef IS
     return NULL;
 }
@@ -841,6 +878,8 @@ static void slots_for_unit(struct gen *g, struct slots *sl, int k, int total)
         sl->ordinal = avk_ordinal_word(g->lang, k);
         if (k >= 1 && (size_t)k <= g->nitems)
             sl->item = &g->items[k - 1];
+        if (k >= 1 && (size_t)k <= g->npoints)
+            sl->point = g->points[k - 1];
     }
 }
 
@@ -1120,6 +1159,41 @@ static int clampi(int v, int lo, int hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
+static int total_words(const struct gen *g);
+
+/* The pack's note (see knowledge.h) before the call to action, when
+ * the points came from the pack and it fits the budget with the
+ * required lines (words so far, this closing unit's lead included).
+ * Returns 0, or a code (message filled). */
+static int add_note(struct gen *g, struct unit *u, int words)
+{
+    struct sent *m;
+    int n;
+
+    if (g->npoints == 0 || !g->pack->note || text_used(g, g->pack->note))
+        return 0;
+    n = avk_count_words(g->pack->note);
+    if (words + n > g->hi)
+        return 0;
+    m = realloc(u->more, (u->nmore + 1) * sizeof *m);
+    if (!m)
+        return avk_fail(g->err, AVK_EX_OSERR, "out of memory");
+    u->more = m;
+    m = &u->more[u->nmore];
+    memset(m, 0, sizeof *m);
+    if (!(m->text = strdup(g->pack->note)) ||
+        mark_used(g, NULL, m->text) != 0) {
+        free(m->text);
+        return avk_fail(g->err, AVK_EX_OSERR, "out of memory");
+    }
+    m->words = n;
+    m->own = 1;
+    m->note = 1;
+    u->nmore++;
+    u->words += n;
+    return 0;
+}
+
 /* Build the required lines for U body units.  shortest picks the
  * shortest lines.  Returns 0, or a code (message filled). */
 static int build_units(struct gen *g, int U, int shortest)
@@ -1193,6 +1267,8 @@ static int build_units(struct gen *g, int U, int shortest)
         if (rc != 0)
             break;
         u->words = u->lead.words;
+        if (u->role == U_CLOSE && (rc = add_note(g, u, total_words(g))) != 0)
+            break;
         if ((rc = add_cands(g, &sl, u, extra, 0, 1)) == 0 &&
             (rc = add_cands(g, &sl, u, extra2, 0, 0)) == 0 &&
             u->role == U_BODY && k >= 2)
@@ -1228,12 +1304,35 @@ static size_t shared_count(const struct unit *u)
     return n;
 }
 
+static int var_has(const json_t *v, const char *slot)
+{
+    const char *s = json_string_value(v);
+    return s && strstr(s, slot) != NULL;
+}
+
+/* A line with {point_more} goes on from the point's first sentence, so
+ * it only follows a line that said it ({point_text} or {fact}). */
+static int more_ready(const struct unit *u, const struct sent *x)
+{
+    size_t i;
+    if (!var_has(x->var, "{point_more"))
+        return 1;
+    if (var_has(u->lead.var, "{point_text") || var_has(u->lead.var, "{fact"))
+        return 1;
+    for (i = 0; i < u->nmore; i++)
+        if (var_has(u->more[i].var, "{point_text") ||
+            var_has(u->more[i].var, "{fact"))
+            return 1;
+    return 0;
+}
+
 /* May candidate c of unit u be added now? */
 static int usable(const struct gen *g, const struct unit *u, size_t c,
                   int total, int hi, size_t shared_max)
 {
     const struct sent *x = &u->cand[c];
-    return total + x->words <= hi && !var_used(g, x->var) &&
+    return total + x->words <= hi && more_ready(u, x) &&
+           !var_used(g, x->var) &&
            !text_used(g, x->text) && !(x->transition && u->trans.text) &&
            (x->own || x->transition || shared_count(u) < shared_max);
 }
@@ -1297,7 +1396,11 @@ static size_t unit_pieces(const struct unit *u, const struct sent **out)
     size_t n = 0, i;
     if (u->role == U_CLOSE) {
         for (i = 0; i < u->nmore; i++)
-            out[n++] = &u->more[i];
+            if (!u->more[i].note)
+                out[n++] = &u->more[i];
+        for (i = 0; i < u->nmore; i++)
+            if (u->more[i].note)
+                out[n++] = &u->more[i];
         out[n++] = &u->lead;
         return n;
     }
@@ -1772,6 +1875,10 @@ static int finish(struct gen *g, double duration, double wpm, size_t S,
         set_new(script, "provider", json_string("local")) != 0 ||
         set_new(script, "model", json_string("templates")) != 0)
         goto oom;
+    /* which knowledge pack the points came from */
+    if (g->npoints > 0 &&
+        set_new(script, "pack", json_string(g->pack->name)) != 0)
+        goto oom;
     avk_buf_release(&b);
     avk_buf_release(&core);
     *out = script;
@@ -1832,6 +1939,74 @@ static int matches(const struct gen *g, const struct tpl *t)
     return 0;
 }
 
+/* The points the matched pack offers for what a template needs (steps
+ * fall back to items), and how many. */
+static size_t pack_points(const struct gen *g, const char *needs,
+                          const avk_kpoint **list)
+{
+    const avk_kpack *p = g->pack;
+    *list = NULL;
+    if (!p || !needs || !*needs)
+        return 0;
+    if (strcmp(needs, "myths") == 0) {
+        *list = p->myths;
+        return p->nmyths;
+    }
+    if (strcmp(needs, "steps") == 0 && p->nsteps > 0) {
+        *list = p->steps;
+        return p->nsteps;
+    }
+    *list = p->items;
+    return p->nitems;
+}
+
+/* Can template t serve this topic?  One that needs knowledge needs a
+ * matching pack with at least two such points. */
+static int eligible(const struct gen *g, const struct tpl *t)
+{
+    const avk_kpoint *l;
+    return !*t->needs || pack_points(g, t->needs, &l) >= 2;
+}
+
+/* Is t a better choice than best?  Higher priority first; at equal
+ * priority a template that names the pack's points beats a generic one. */
+static int better(const struct tpl *t, const struct tpl *best)
+{
+    if (!best)
+        return 1;
+    if (t->priority != best->priority)
+        return t->priority > best->priority;
+    return *t->needs && !*best->needs;
+}
+
+/* The points in the order the units use them: steps in the pack's order,
+ * items and myths shuffled by the seed.  Returns 0 or AVK_EX_OSERR. */
+static int choose_points(struct gen *g)
+{
+    const avk_kpoint *list;
+    size_t n = pack_points(g, g->tpl->needs, &list), i;
+    uint64_t r = g->req->seed ^ fnv1a(g->topic.topic) ^ 0x2b7e151628aed2a6ULL;
+
+    if (n == 0)
+        return 0;
+    g->points = calloc(n, sizeof *g->points);
+    if (!g->points)
+        return AVK_EX_OSERR;
+    for (i = 0; i < n; i++)
+        g->points[i] = &list[i];
+    g->npoints = n;
+    if (list == g->pack->steps)
+        return 0;
+    rng_next(&r);
+    for (i = n; i > 1; i--) {
+        size_t j = rng_below(&r, i);
+        const avk_kpoint *t = g->points[i - 1];
+        g->points[i - 1] = g->points[j];
+        g->points[j] = t;
+    }
+    return 0;
+}
+
 static int choose_template(struct gen *g, const struct tplset *set)
 {
     const struct tpl *best = NULL;
@@ -1846,12 +2021,15 @@ static int choose_template(struct gen *g, const struct tplset *set)
             g->common = t;
             continue;
         }
+        if (!eligible(g, t))
+            continue;
         if (want) {
-            if (strcmp(t->format, want) == 0 && !best)
+            if (strcmp(t->format, want) == 0 &&
+                (!best || (*t->needs && !*best->needs)))
                 best = t;
             continue;
         }
-        if (matches(g, t) && (!best || t->priority > best->priority))
+        if (matches(g, t) && better(t, best))
             best = t;
     }
     if (!best) {
@@ -1926,6 +2104,7 @@ int avk_script_generate(const avk_script_req *req, json_t **script_out,
     }
     W = duration * wpm / 60.0;
     hi = (int)floor(W * 1.07);
+    g.hi = hi;
     if ((rc = avk_topic_parse(&g.topic, req->topic, g.lang, err)) != 0)
         goto out;
     if ((rc = load_items(&g)) != 0) {
@@ -1944,8 +2123,16 @@ int avk_script_generate(const avk_script_req *req, json_t **script_out,
             strncat(err->msg, "'", sizeof err->msg - strlen(err->msg) - 1);
         goto out;
     }
+    if ((rc = avk_kbase_load(&g.kb, req->knowledge_dirs,
+                             req->nknowledge_dirs, g.lang, err)) != 0)
+        goto out;
+    g.pack = avk_kbase_match(&g.kb, g.topic.topic, NULL);
     if ((rc = choose_template(&g, &set)) != 0)
         goto out;
+    if (choose_points(&g) != 0) {
+        rc = avk_fail(err, AVK_EX_OSERR, "out of memory");
+        goto out;
+    }
 
     body = json_object_get(g.tpl->root, "body");
     count_from = json_string_value(json_object_get(body, "count"));
@@ -1972,6 +2159,13 @@ int avk_script_generate(const avk_script_req *req, json_t **script_out,
         }
         if ((size_t)U > g.nitems)
             U = (int)g.nitems;
+        if (Umin > U)
+            Umin = U;
+    }
+    if (*g.tpl->needs) {
+        /* one point per unit, never one twice */
+        if ((size_t)U > g.npoints)
+            U = (int)g.npoints;
         if (Umin > U)
             Umin = U;
     }

@@ -13,6 +13,13 @@
  * duration is the estimated spoken length, words x 60 / wpm, which the
  * writer keeps within 10% of the requested duration.
  *
+ * A format file may say it `needs` a knowledge pack's items, steps or
+ * myths (knowledge.h): it is then used only when the pack that best
+ * matches the topic has them, and each body unit names one of them
+ * ({point}, {point_text}, {point_more}, {myth}, {fact}), chosen by the
+ * seed and never twice; otherwise the format's generic version is used.
+ * The output then records the pack as .script.pack.
+ *
  * The narration is scenes[].text, in order: the hook is the first
  * sentence of scene 0 and the call to action the last sentence of the
  * last scene (hook and cta repeat them for title cards and captions);
@@ -46,6 +53,10 @@ typedef struct avk_script_req {
     const char *const *template_dirs; /* searched in order: user dirs
                                          first, then share/templates/scripts */
     size_t ntemplate_dirs;
+    const char *const *knowledge_dirs; /* knowledge packs (knowledge.h),
+                                          searched in order; none: the
+                                          formats' generic lines only */
+    size_t nknowledge_dirs;
 } avk_script_req;
 
 /* Write a script.  On success *script_out is a new object the caller

@@ -118,6 +118,62 @@ run av-script --templates tpl < tea.jsonl
 is "$rc" 78 "a broken template: 78"
 like "$err" "mine.yaml" "names the file"
 
+# knowledge packs: the demo topic names real habits, each once
+names() { # names FILE KEY: one name per line from a shipped pack
+    python3 -c 'import sys,re
+for m in re.finditer(r"^  - (?:name|myth): \"(.*)\"$", open(sys.argv[1]).read(), re.M): print(m.group(1))' "$1"
+}
+named() { # named TEXT FILE: how many of the pack's names TEXT holds, or -1 when one repeats
+    printf '%s\n' "$1" > named.txt
+    names "$2" | python3 -c 'import sys
+t=open("named.txt").read().lower(); n=0
+for l in sys.stdin:
+    c=t.count(l.strip().lower())
+    if c > 1: print(-1); sys.exit()
+    n+=c>0
+print(n)'
+}
+KN=$AVK_TOP/share/templates/knowledge
+run av-script --topic "5 habits of productive people" --seed 7
+is "$(sget pack)" "productivity" "the demo topic uses the productivity pack"
+is "$(named "$(sget scenes)" "$KN/productivity.en.yaml")" 5 "...and names five of its habits, none twice"
+unlike "$(sget scenes)" "underestimate\|easy win\|the classic" "...not empty frames"
+run av-script --topic "why cats purr" --seed 7
+is "$(sget pack)" "None" "a topic no pack knows: no pack"
+run av-script --topic "10 foods that boost energy" --seed 7
+is "$(sget format)" "listicle" "an unknown counted topic is still a list..."
+like "$(sget scenes)" "Question one" "...of questions to ask"
+unlike "$(sget scenes)" "Food number\|underestimate" "...not of foods it cannot name"
+run av-script --topic "consejos para ahorrar dinero" --lang es --seed 3
+is "$(sget pack)" "money" "--lang es uses the Spanish money pack"
+ok "$([ "$(named "$(sget scenes)" "$KN/money.es.yaml")" -ge 2 ]; echo $?)" "...and names its items"
+# a pack dropped into the user's templates folder
+mkdir -p "$XDG_CONFIG_HOME/av/templates/knowledge"
+cat > "$XDG_CONFIG_HOME/av/templates/knowledge/kites.yaml" <<'YAML'
+pack: kites
+lang: en
+match: [kite, kites]
+items:
+  - name: "pick a steady wind"
+    text: "Gusty days make launching hard."
+  - name: "walk backwards to launch"
+    text: "Let the line out slowly."
+  - name: "pack the lines untangled"
+    text: "Wind them on a spool."
+YAML
+run av-script --topic "3 kite flying tips" --duration 20
+is "$(sget pack)" "kites" "a user pack in ~/.config/av/templates/knowledge is used"
+like "$(sget scenes)" "walk backwards to launch" "...and its items are named"
+mkdir kp
+sed 's/walk backwards to launch/run into the wind/' \
+    "$XDG_CONFIG_HOME/av/templates/knowledge/kites.yaml" > kp/kites.yaml
+run av-script --topic "3 kite flying tips" --duration 20 --templates kp
+like "$(sget scenes)" "run into the wind" "a pack in a --templates folder comes first"
+printf 'pack: bad\nlang: en\nmatch: [kite]\nitems: [{name: "a {b}", text: "c"}]\n' > kp/kites.yaml
+run av-script --topic "kites" --templates kp
+is "$rc" 78 "a broken pack: 78"
+like "$err" "kites.yaml" "...naming the file"
+
 # bad settings
 printf '%s\n' '{"version":1,"id":"badstyle1","topic":"x","lang":"en","settings":{"style":"sarcastic"}}' > bad.jsonl
 run av-script < bad.jsonl

@@ -25,7 +25,7 @@ complete -c av-script -l lang -x -a 'en es' -d 'language (default: the document\
 complete -c av-script -l seed -x -d 'choose lines with seed N (default: from the project id)'
 complete -c av-script -l format -x -a 'listicle howto myth explainer story news mistakes' -d 'script format (default: chosen from the topic)'
 complete -c av-script -l wpm -x -d 'speaking rate in words per minute (default: the language\'s)'
-complete -c av-script -l templates -x -a '(__fish_complete_directories)' -d 'search DIR for templates first (repeatable)'
+complete -c av-script -l templates -x -a '(__fish_complete_directories)' -d 'search DIR for templates and knowledge packs first (repeatable)'
 complete -c av-script -l provider -x -a 'local openai' -d 'script writer: local (default) or openai'
 complete -c av-script -l model -x -d 'model of the provider (local: templates; openai: gpt-4o-mini)'
 complete -c av-script -l project -x -a '(__av_project_ids)' -d 'read project ID from the store instead of stdin'

@@ -8,11 +8,12 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "knowledge.h"
 #include "scriptgen.h"
 #include "tap.h"
 #include "wording.h"
 
-static char tdir[1024];
+static char tdir[1024], kdir[1024];
 
 /* Case-insensitive strstr. */
 static const char *strcasestr_pos(const char *hay, const char *needle)
@@ -33,7 +34,7 @@ static int strcasestr_(const char *hay, const char *word)
             return 1;
     return 0;
 }
-static const char *dirs[1];
+static const char *dirs[1], *kdirs[1];
 
 static const char *const formats[] = {"listicle",  "howto", "myth",
                                       "explainer", "story", "news",
@@ -62,6 +63,24 @@ static const char *trend_text =
     "respondents said charging speed matters more than range. The survey "
     "polled drivers in five countries.\",\"source\":\"Sample Daily\"}]}";
 
+/* Variant 1: topics that take the other version of a format (a pack
+ * explainer, a questions listicle, generic how-to and myths); NULL when
+ * the format has only one. */
+static const char *topic_alt(const char *lang, const char *format)
+{
+    int es = strcmp(lang, "es") == 0;
+    if (strcmp(format, "listicle") == 0)
+        return es ? "7 alimentos que dan energía"
+                  : "10 foods that boost energy";
+    if (strcmp(format, "howto") == 0)
+        return es ? "cómo aprender a programar" : "how to learn guitar";
+    if (strcmp(format, "myth") == 0)
+        return es ? "mitos sobre el café" : "myths about coffee";
+    if (strcmp(format, "explainer") == 0)
+        return es ? "consejos para ahorrar dinero" : "save money on groceries";
+    return NULL;
+}
+
 static const char *topic_for(const char *lang, const char *format)
 {
     int es = strcmp(lang, "es") == 0;
@@ -88,6 +107,8 @@ static void req_init(avk_script_req *r, const char *topic)
     r->seed = 1;
     r->template_dirs = dirs;
     r->ntemplate_dirs = 1;
+    r->knowledge_dirs = kdirs;
+    r->nknowledge_dirs = 1;
 }
 
 static char *gen_dump(const avk_script_req *r, avk_err *e)
@@ -206,7 +227,7 @@ static int repeats_phrase(const json_t *s, const char *topic)
     return dup;
 }
 
-static void test_matrix(const char *lang)
+static void test_matrix(const char *lang, int variant)
 {
     json_error_t je;
     json_t *trend = json_loads(trend_text, 0, &je);
@@ -216,6 +237,8 @@ static void test_matrix(const char *lang)
     for (f = 0; formats[f]; f++)
         for (st = 0; styles[st]; st++)
             for (d = 0; d < 4; d++) {
+                const char *topic = variant ? topic_alt(lang, formats[f])
+                                            : topic_for(lang, formats[f]);
                 avk_script_req r;
                 avk_err e;
                 json_t *s = NULL, *sc;
@@ -223,7 +246,9 @@ static void test_matrix(const char *lang)
                 double W;
                 size_t i;
                 int words;
-                req_init(&r, topic_for(lang, formats[f]));
+                if (!topic)
+                    continue;
+                req_init(&r, topic);
                 r.lang = lang;
                 r.style = styles[st];
                 r.duration_s = durations[d];
@@ -257,8 +282,7 @@ static void test_matrix(const char *lang)
                     bad_ph++;
                 }
                 avk_buf_release(&b);
-                if (repeats_sentence(s) ||
-                    repeats_phrase(s, topic_for(lang, formats[f])))
+                if (repeats_sentence(s) || repeats_phrase(s, topic))
                     bad_rep++;
                 if (avk_script_validate(s, &e) != 0) {
                     printf("# invalid: %s\n", e.msg);
@@ -274,18 +298,361 @@ static void test_matrix(const char *lang)
                 json_decref(s);
             }
     ok(bad_fit == 0,
-       "%s: %d scripts (every format x style x 15/30/60/90 s) "
+       "%s%s: %d scripts (every format x style x 15/30/60/90 s) "
        "fit their word budget within 10%%",
-       lang, runs);
-    ok(bad_ph == 0, "%s: no placeholder, {{, }} or $ left in any output", lang);
+       lang, variant ? " (other versions)" : "", runs);
+    ok(bad_ph == 0, "%s%s: no placeholder, {{, }} or $ left in any output",
+       lang, variant ? " (other versions)" : "");
     ok(bad_rep == 0,
-       "%s: no sentence or four-word phrase repeats within a "
+       "%s%s: no sentence or four-word phrase repeats within a "
        "script",
-       lang);
-    ok(bad_val == 0, "%s: every script passes the validator", lang);
-    ok(bad_fmt == 0, "%s: the topic selects the expected format", lang);
-    ok(bad_kw == 0, "%s: every scene has 2-4 keywords", lang);
+       lang, variant ? " (other versions)" : "");
+    ok(bad_val == 0, "%s%s: every script passes the validator", lang,
+       variant ? " (other versions)" : "");
+    ok(bad_fmt == 0, "%s%s: the topic selects the expected format", lang,
+       variant ? " (other versions)" : "");
+    ok(bad_kw == 0, "%s%s: every scene has 2-4 keywords", lang,
+       variant ? " (other versions)" : "");
     json_decref(trend);
+}
+
+/* The narration of a script: its scene texts, joined by spaces. */
+static char *narration(const json_t *s)
+{
+    avk_buf b;
+    size_t i;
+    json_t *sc;
+    avk_buf_init(&b);
+    avk_buf_adds(&b, "");
+    json_array_foreach(json_object_get(s, "scenes"), i, sc)
+    {
+        avk_buf_adds(&b, json_string_value(json_object_get(sc, "text")));
+        avk_buf_addc(&b, ' ');
+    }
+    return avk_buf_detach(&b);
+}
+
+/* How many of the points' names occur in text; *twice is set when one
+ * occurs more than once. */
+static int names_in(const char *text, const avk_kpoint *list, size_t n,
+                    int *twice)
+{
+    size_t i;
+    int found = 0;
+    for (i = 0; i < n; i++) {
+        const char *p = strcasestr_pos(text, list[i].name);
+        if (!p)
+            continue;
+        found++;
+        if (strcasestr_pos(p + 1, list[i].name))
+            *twice = 1;
+    }
+    return found;
+}
+
+static const avk_kpack *pack_named(const avk_kbase *kb, const char *name)
+{
+    size_t i;
+    for (i = 0; i < kb->n; i++)
+        if (strcmp(kb->v[i].name, name) == 0)
+            return &kb->v[i];
+    return NULL;
+}
+
+static void test_knowledge(void)
+{
+    static const char *const stems[][2] = {
+        {"habits", "habit"},
+        {"studies", "study"},
+        {"cooking", "cook"},
+        {"saving", "sav"},
+        {"save", "sav"},
+        {"running", "run"},
+        {"boxes", "box"},
+        {"focus", "focus"},
+        {"H\xC3\xA1"
+         "bitos",
+         "habito"},
+        {"Sue\xC3\xB1o", "sueno"}};
+    static const char *const picks[][3] = {
+        {"en", "save money on groceries", "groceries"},
+        {"en", "how to save money", "money"},
+        {"en", "5 habits for better sleep", "sleep"},
+        {"en", "5 habits of productive people", "productivity"},
+        {"en", "Tips for PUBLIC Speaking", "speaking"},
+        {"en", "kitchen cleaning hacks", "cleaning"},
+        {"en", "learn to code", "coding"},
+        {"en", "how to learn guitar", NULL},
+        {"en", "why cats purr", NULL},
+        {"es", "consejos para ahorrar dinero", "money"},
+        {"es", "c\xC3\xB3mo dormir mejor", "sleep"}};
+    avk_kbase en, es;
+    avk_err e;
+    size_t i;
+    int rc, seed, bad = 0, orders = 0;
+    char *first = NULL;
+
+    for (i = 0; i < sizeof stems / sizeof stems[0]; i++) {
+        char *st = avk_kstem(stems[i][0]), name[80];
+        snprintf(name, sizeof name, "stem of '%s'", stems[i][0]);
+        is_str(st, stems[i][1], name);
+        free(st);
+    }
+    rc = avk_kbase_load(&en, kdirs, 1, "en", &e);
+    ok(rc == 0 && en.n >= 15, "the shipped English packs load (%zu)", en.n);
+    rc = avk_kbase_load(&es, kdirs, 1, "es", &e);
+    ok(rc == 0 && es.n >= 4, "the shipped Spanish packs load (%zu)", es.n);
+    for (i = 0; i < en.n + es.n; i++) {
+        const avk_kpack *p = i < en.n ? &en.v[i] : &es.v[i - en.n];
+        if (p->nitems < 8)
+            printf("# %s.%s: %zu items\n", p->name, p->lang, p->nitems), bad++;
+    }
+    ok(bad == 0, "every shipped pack has at least eight items");
+    for (i = 0; i < sizeof picks / sizeof picks[0]; i++) {
+        const avk_kpack *p = avk_kbase_match(
+            strcmp(picks[i][0], "es") == 0 ? &es : &en, picks[i][1], NULL);
+        char name[120];
+        snprintf(name, sizeof name, "'%s' -> pack %s", picks[i][1],
+                 picks[i][2] ? picks[i][2] : "none");
+        if (picks[i][2])
+            is_str(p ? p->name : NULL, picks[i][2], name);
+        else
+            ok(p == NULL, "%s (got %s)", name, p ? p->name : "none");
+    }
+
+    /* the demo topic names real habits, each once, at every length */
+    bad = 0;
+    for (seed = 1; seed <= 8; seed++) {
+        avk_script_req r;
+        json_t *s = NULL;
+        char *txt;
+        int twice = 0, n;
+        req_init(&r, "5 habits of productive people");
+        r.seed = (uint64_t)seed;
+        r.duration_s = durations[seed % 4];
+        if (avk_script_generate(&r, &s, &e) != 0) {
+            printf("# %s\n", e.msg);
+            bad++;
+            continue;
+        }
+        txt = narration(s);
+        n = names_in(txt, pack_named(&en, "productivity")->items,
+                     pack_named(&en, "productivity")->nitems, &twice);
+        if (n != 5 || twice ||
+            strcmp(json_string_value(json_object_get(s, "pack")) ?
+                       json_string_value(json_object_get(s, "pack")) : "",
+                   "productivity") != 0) {
+            printf("# seed %d: %d habits named%s: %s\n", seed, n,
+                   twice ? ", one twice" : "", txt);
+            bad++;
+        }
+        if (!first)
+            first = strdup(txt);
+        else if (strcmp(first, txt) != 0)
+            orders++;
+        free(txt);
+        json_decref(s);
+    }
+    ok(bad == 0, "'5 habits of productive people' names five habits of the "
+                 "productivity pack, none twice, at 15-90 s");
+    ok(orders > 0, "other seeds choose other habits or orders");
+    free(first);
+
+    /* topics no pack knows: no list of things it cannot name */
+    {
+        static const char *const none[] = {"why cats purr",
+                                           "10 foods that boost energy",
+                                           "5 reasons to visit Lisbon"};
+        static const char *const frames[] = {
+            "underestimate", "easy win", "the classic", "the quiet one",
+            "the underdog", "everybody skips", "ties it all together"};
+        size_t k, j;
+        bad = 0;
+        for (k = 0; k < 3; k++)
+            for (seed = 1; seed <= 4; seed++) {
+                avk_script_req r;
+                json_t *s = NULL;
+                char *txt;
+                req_init(&r, none[k]);
+                r.seed = (uint64_t)seed;
+                r.duration_s = 30 * seed;
+                if (avk_script_generate(&r, &s, &e) != 0) {
+                    bad++;
+                    continue;
+                }
+                txt = narration(s);
+                if (json_object_get(s, "pack"))
+                    bad++;
+                for (j = 0; j < sizeof frames / sizeof frames[0]; j++)
+                    if (strcasestr_pos(txt, frames[j])) {
+                        printf("# '%s' in: %s\n", frames[j], txt);
+                        bad++;
+                    }
+                if (k > 0 && !strstr(txt, "Question") &&
+                    !strstr(txt, "question")) {
+                    printf("# no questions: %s\n", txt);
+                    bad++;
+                }
+                free(txt);
+                json_decref(s);
+            }
+        ok(bad == 0, "topics no pack knows: no pack, no empty list frames; "
+                     "counted ones become questions to ask");
+    }
+
+    /* how-to steps in the pack's order; myths from the pack; Spanish */
+    {
+        avk_script_req r;
+        json_t *s = NULL;
+        char *txt;
+        int twice = 0;
+        req_init(&r, "how to sleep better");
+        r.duration_s = 45;
+        ok(avk_script_generate(&r, &s, &e) == 0, "how to sleep better");
+        txt = s ? narration(s) : strdup("");
+        ok(strstr(txt, "Step one: pick a fixed wake-up time.") &&
+               strstr(txt, "Step two: get morning light."),
+           "how-to steps come from the sleep pack, in order");
+        free(txt);
+        json_decref(s);
+        s = NULL;
+        req_init(&r, "myths about sleep");
+        r.duration_s = 45;
+        avk_script_generate(&r, &s, &e);
+        txt = s ? narration(s) : strdup("");
+        ok(names_in(txt, pack_named(&en, "sleep")->myths,
+                    pack_named(&en, "sleep")->nmyths, &twice) >= 2 &&
+               !twice,
+           "myths about sleep: the sleep pack's myths, each once");
+        free(txt);
+        json_decref(s);
+        s = NULL;
+        req_init(&r, "5 h\xC3\xA1" "bitos de la gente productiva");
+        r.lang = "es";
+        r.duration_s = 60;
+        avk_script_generate(&r, &s, &e);
+        txt = s ? narration(s) : strdup("");
+        twice = 0;
+        ok(names_in(txt, pack_named(&es, "productivity")->items,
+                    pack_named(&es, "productivity")->nitems, &twice) == 5 &&
+               !twice,
+           "Spanish: five habits from the Spanish productivity pack");
+        free(txt);
+        json_decref(s);
+    }
+    /* every format can be forced on any topic, pack or no pack */
+    {
+        static const char *const forced[][2] = {{"en", "productivity"},
+                                                {"en", "why cats purr"},
+                                                {"es", "el sue\xC3\xB1o"},
+                                                {"es", "los gatos"}};
+        size_t k, f;
+        bad = 0;
+        for (k = 0; k < 4; k++)
+            for (f = 0; formats[f]; f++) {
+                avk_script_req r;
+                json_t *s = NULL;
+                if (strcmp(formats[f], "news") == 0)
+                    continue;
+                req_init(&r, forced[k][1]);
+                r.lang = forced[k][0];
+                r.format = formats[f];
+                r.duration_s = 30;
+                if (avk_script_generate(&r, &s, &e) != 0) {
+                    printf("# %s --format %s: %s\n", forced[k][1], formats[f],
+                           e.msg);
+                    bad++;
+                }
+                json_decref(s);
+            }
+        ok(bad == 0, "--format forces any format on pack and no-pack topics");
+    }
+    avk_kbase_release(&en);
+    avk_kbase_release(&es);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+static void test_user_packs(void)
+{
+    char tmp[] = "/tmp/avk-kp-XXXXXX", p1[1200], p2[1200];
+    const char *kd[2], *td[2];
+    avk_script_req r;
+    avk_err e;
+    json_t *s = NULL;
+    char *txt;
+
+    if (!mkdtemp(tmp)) {
+        ok(0, "mkdtemp");
+        return;
+    }
+    snprintf(p1, sizeof p1, "%s/tea.yaml", tmp);
+    snprintf(p2, sizeof p2, "%s/mine.yaml", tmp);
+    write_file(p1, "pack: tea\nlang: en\nmatch: [tea]\nitems:\n"
+                   "  - name: \"warm the pot first\"\n"
+                   "    text: \"Rinse it with hot water. The tea stays hot.\"\n"
+                   "  - name: \"measure the leaves\"\n"
+                   "    text: \"Use a spoon per cup.\"\n"
+                   "  - name: \"mind the water temperature\"\n"
+                   "    text: \"Green tea likes it cooler than black tea.\"\n");
+    kd[0] = tmp;
+    kd[1] = kdir;
+    td[0] = tmp; /* a pack among the formats is skipped by their loader */
+    td[1] = tdir;
+    req_init(&r, "3 tea tips");
+    r.knowledge_dirs = kd;
+    r.nknowledge_dirs = 2;
+    r.template_dirs = td;
+    r.ntemplate_dirs = 2;
+    r.duration_s = 30;
+    ok(avk_script_generate(&r, &s, &e) == 0, "a user pack in a folder with "
+                                             "formats: %s",
+       s ? "ok" : e.msg);
+    txt = s ? narration(s) : strdup("");
+    ok(strstr(txt, "warm the pot first") && strstr(txt, "measure the leaves") &&
+           strstr(txt, "mind the water temperature"),
+       "a user pack names its items");
+    is_str(s ? json_string_value(json_object_get(s, "pack")) : NULL, "tea",
+           ".script.pack names it");
+    free(txt);
+    json_decref(s);
+    s = NULL;
+    /* a user pack with a shipped pack's name replaces it */
+    write_file(p2, "pack: productivity\nlang: en\nmatch: [productive]\n"
+                   "items:\n"
+                   "  - {name: \"alpha habit\", text: \"One.\"}\n"
+                   "  - {name: \"beta habit\", text: \"Two.\"}\n"
+                   "  - {name: \"gamma habit\", text: \"Three.\"}\n");
+    req_init(&r, "3 habits of productive people");
+    r.knowledge_dirs = kd;
+    r.nknowledge_dirs = 2;
+    avk_script_generate(&r, &s, &e);
+    txt = s ? narration(s) : strdup("");
+    ok(strstr(txt, "alpha habit") && strstr(txt, "gamma habit"),
+       "a user pack overrides the shipped one of the same name");
+    free(txt);
+    json_decref(s);
+    s = NULL;
+    /* broken packs are configuration errors naming the file */
+    write_file(p2, "pack: x\nlang: en\nmatch: [tea]\nitems:\n"
+                   "  - {name: \"{oops}\", text: \"Hi.\"}\n");
+    ok(avk_script_generate(&r, &s, &e) == AVK_EX_CONFIG &&
+           strstr(e.msg, "mine.yaml"),
+       "braces in a pack: config error naming the file");
+    write_file(p2, "pack: x\nlang: en\nmatch: [tea]\nitems: []\n");
+    ok(avk_script_generate(&r, &s, &e) == AVK_EX_CONFIG &&
+           strstr(e.msg, "mine.yaml") && strstr(e.msg, "items"),
+       "a pack without items: config error (%s)", e.msg);
+    unlink(p1);
+    unlink(p2);
+    rmdir(tmp);
 }
 
 static void test_determinism(void)
@@ -842,9 +1209,15 @@ int main(void)
     const char *dd = getenv("AV_DATADIR");
     snprintf(tdir, sizeof tdir, "%s/templates/scripts", dd ? dd : "share");
     dirs[0] = tdir;
+    snprintf(kdir, sizeof kdir, "%s/templates/knowledge", dd ? dd : "share");
+    kdirs[0] = kdir;
     test_wording();
-    test_matrix("en");
-    test_matrix("es");
+    test_matrix("en", 0);
+    test_matrix("es", 0);
+    test_matrix("en", 1);
+    test_matrix("es", 1);
+    test_knowledge();
+    test_user_packs();
     test_determinism();
     test_odd_topics();
     test_long_topic();
