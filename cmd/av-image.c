@@ -522,7 +522,10 @@ static int image_stage(avk_ctx *ctx, json_t *doc, avk_stage_result *res,
         s.visual = visual;
         s.keywords = kw;
         s.nkeywords = nkw;
-        if (nkw == 0 && i == 0)
+        /* the script's own card text for the scene, else the keywords
+           (or, for a first scene without any, the script's title) */
+        s.title = json_string_value(json_object_get(scene, "title"));
+        if (!s.title && nkw == 0 && i == 0)
             s.title = json_string_value(json_object_get(script, "title"));
         if (o->network) {
             int done = 0;

@@ -1556,6 +1556,50 @@ static int unit_keyword(struct gen *g, const struct unit *u, char **out)
     return 0;
 }
 
+/* Upper-case the first letter when it is ASCII. */
+static void cap_first(char *s)
+{
+    if (s && *s >= 'a' && *s <= 'z')
+        *s = (char)(*s - 'a' + 'A');
+}
+
+/* A scene that presents a knowledge-pack point gets a short on-screen
+ * card, scene.title: "Habit 2 · Say no to low-value meetings" (the unit's
+ * keyword, when it has one, then the point's name).  Returns 0 or -1 on
+ * OOM; a scene without a point gets no title. */
+static int scene_card(struct gen *g, const struct scene *span,
+                      const char *keyword, json_t *scene)
+{
+    struct slots sl;
+    avk_buf b;
+    size_t u;
+    int rc = 0;
+
+    for (u = span->u0; u < span->u1; u++)
+        if (g->units[u].role == U_BODY)
+            break;
+    if (u == span->u1)
+        return 0;
+    slots_for_unit(g, &sl, g->units[u].k, (int)g->nunits - 2);
+    if (!sl.point || !sl.point->name || !*sl.point->name)
+        return 0;
+    avk_buf_init(&b);
+    if ((keyword && *keyword &&
+         (avk_buf_adds(&b, keyword) || avk_buf_adds(&b, " \xc2\xb7 "))) ||
+        avk_buf_adds(&b, sl.point->name))
+        rc = -1;
+    if (!rc) {
+        char *t = b.data;
+        char *dot = strstr(t, " \xc2\xb7 ");
+        cap_first(t);
+        if (dot)
+            cap_first(dot + 4);
+        rc = json_object_set_new(scene, "title", json_string(t)) ? -1 : 0;
+    }
+    avk_buf_release(&b);
+    return rc;
+}
+
 static json_t *scene_keywords(const struct gen *g, char *first,
                               const char *core, const char *text)
 {
@@ -1783,6 +1827,10 @@ static int finish(struct gen *g, double duration, double wpm, size_t S,
                 if (g->units[u].role == U_BODY &&
                     unit_keyword(g, &g->units[u], &first) != 0)
                     goto oom;
+            if (scene_card(g, &sc[j], first, scene) != 0) {
+                free(first);
+                goto oom;
+            }
             kw = sc[j].u0 == g->nunits - 1
                      ? scene_keywords(g, first, NULL, NULL) /* the cta */
                      : scene_keywords(g, first, core.data, b.data);

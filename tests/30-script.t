@@ -123,8 +123,9 @@ names() { # names FILE KEY: one name per line from a shipped pack
     python3 -c 'import sys,re
 for m in re.finditer(r"^  - (?:name|myth): \"(.*)\"$", open(sys.argv[1]).read(), re.M): print(m.group(1))' "$1"
 }
-named() { # named TEXT FILE: how many of the pack's names TEXT holds, or -1 when one repeats
-    printf '%s\n' "$1" > named.txt
+named() { # named SCENES FILE: how many of the pack's names the scenes' narration holds, or -1 when one repeats
+    printf '%s\n' "$1" | python3 -c 'import json,sys
+print(" ".join(s["text"] for s in json.load(sys.stdin)))' > named.txt
     names "$2" | python3 -c 'import sys
 t=open("named.txt").read().lower(); n=0
 for l in sys.stdin:
@@ -138,6 +139,8 @@ run av-script --topic "5 habits of productive people" --seed 7
 is "$(sget pack)" "productivity" "the demo topic uses the productivity pack"
 is "$(named "$(sget scenes)" "$KN/productivity.en.yaml")" 5 "...and names five of its habits, none twice"
 unlike "$(sget scenes)" "underestimate\|easy win\|the classic" "...not empty frames"
+printf '%s\n' "$out" > demo.jsonl
+is "$(python3 -c 'import json,sys,re; d=json.loads(open(sys.argv[1]).readline()); print(sum(1 for s in d["script"]["scenes"] if re.match(r"Habit [1-5] · [A-Z]", s.get("title",""))))' demo.jsonl)" 5 "...each habit's scene carries its card title"
 run av-script --topic "why cats purr" --seed 7
 is "$(sget pack)" "None" "a topic no pack knows: no pack"
 run av-script --topic "10 foods that boost energy" --seed 7

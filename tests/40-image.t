@@ -69,7 +69,7 @@ d["format"] = {"width": 180, "height": 320, "fps": 30, "aspect": "9:16"}
 d["script"] = {"title": "Five habits", "scenes": [
     {"text": "Wake up with the sunrise.", "visual": "sunrise over a city", "keywords": ["sunrise", "city"]},
     {"text": "Plan the day.", "visual": "a notebook", "keywords": ["daily plan"]},
-    {"text": "Take a coffee break.", "keywords": ["coffee"]},
+    {"text": "Take a coffee break.", "keywords": ["coffee"], "title": "Habit 3 · Take real breaks"},
     {"text": "Walk in the city.", "keywords": ["city"]}]}
 print(json.dumps(d))
 PY
@@ -87,6 +87,7 @@ is "$(get f1 visuals.scenes.0.width)x$(get f1 visuals.scenes.0.height)" "180x320
 is "$(get f1 visuals.scenes.0.prompt)" "sunrise over a city" "visual prompt recorded"
 is "$(get f1 visuals.scenes.2.prompt)" "Take a coffee break." "narration when no visual"
 is "$(get f1 visuals.scenes.0.title)" "Sunrise · City" "card title from keywords"
+is "$(get f1 visuals.scenes.2.title)" "Habit 3 · Take real breaks" "the script's own card title comes first"
 a1=$(get f1 visuals.scenes.1.asset.path)
 sha0=$(get f1 visuals.scenes.0.asset.sha256)
 check "scenes differ" sh -c "! cmp -s '$a0' '$a1'"
