@@ -146,8 +146,8 @@ static int resolve(const vopts *o, const avk_config *cfg, const json_t *doc,
             else if (avk_tts_espeak_has_voice(s))
                 copy(v->voice, sizeof v->voice, s);
             else if (diag)
-                avk_info(diag, "voice '%s' is not an espeak-ng voice; using "
-                               "the language's",
+                avk_info(diag, "voice '%s' is neither a flite nor an "
+                               "espeak-ng voice; using the default",
                          s);
         }
         if (json_is_number(json_object_get(settings, "voice_rate")))

@@ -708,7 +708,6 @@ static int speak_scene(cst_voice *v, const params *pp, const char *text,
         if (avk_pcm_append_silence(all,
                                    (size_t)(SILENT_SCENE_S * all->rate)))
             goto oom;
-        first = last = 0;
         lim = 0;
         shift = 0;
     } else {
