@@ -11,8 +11,9 @@
  *      A token is a word when it has a letter, a digit or a spoken symbol
  *      (&, $, %, ...); an emoji-only token is joined (after a space) to
  *      the preceding word of the scene, or to the next one at the start of
- *      a scene; punctuation-only tokens are given to flite (for the
- *      pauses) but are not words.
+ *      a scene; of a punctuation-only token only . , ; : ! ? are kept,
+ *      glued to the text before it (for flite's pauses), and it is no
+ *      word.
  *   2. The spoken forms, each followed by one space, are synthesised as
  *      one utterance.  flite's Token relation holds its own tokens, each
  *      with a "file_pos" feature: the byte offset just past the token and
@@ -222,7 +223,7 @@ static int is_wordchar(uint32_t c)
 static int is_spoken_symbol(uint32_t c)
 {
     return c == '&' || c == '$' || c == '%' || c == '+' || c == '=' ||
-           c == 0x20AC || c == 0xA3;
+           c == 0x20AC || c == 0xA3 || c == 0xB0;
 }
 
 /* ASCII for a Latin-1 letter (accents removed), or NULL. */
@@ -454,15 +455,21 @@ static int spoken_form(const char *s, size_t n, int next_upper, avk_buf *out,
         else if (c == 0xA3)
             rc = avk_buf_adds(&a, "GBP");
         else if (c == 0xB0)
-            rc = avk_buf_adds(&a, " degrees");
+            rc = avk_buf_adds(&a, a.len ? " degrees" : "degrees");
         /* anything else flite cannot read (inverted marks, other
          * scripts) is dropped */
     }
     if (rc)
         goto oom;
     *kind = word ? TOK_WORD : emoji ? TOK_EMOJI : TOK_PUNCT;
-    if (!a.len)
+    if (*kind != TOK_WORD) {
+        /* no word: only what makes a pause, never a symbol's name */
+        for (i = 0; i < a.len; i++)
+            if (strchr(".,;:!?", a.data[i]) &&
+                avk_buf_addc(out, a.data[i]))
+                goto oom;
         goto done;
+    }
     /* EUR5 / GBP5 -> 5 euros / pounds */
     for (i = 0; i < 2; i++) {
         const char *cur = i ? "GBP" : "EUR";
@@ -525,7 +532,7 @@ static int build_spoken(const char *text, ftoks *t, avk_buf *sp, int *any)
         return rc;
     for (k = 0; k < t->n; k++) {
         size_t before = sp->len, j;
-        int next_upper = 1, alnum = 0;
+        int next_upper = 1, alnum = 0, said;
 
         if (k + 1 < t->n) {
             unsigned char c0 = (unsigned char)text[t->v[k + 1].b0];
@@ -537,12 +544,28 @@ static int build_spoken(const char *text, ftoks *t, avk_buf *sp, int *any)
             return rc;
         t->v[k].sb0 = before;
         t->v[k].sb1 = sp->len;
+        said = sp->len > before;
+        if (t->v[k].kind != TOK_WORD && sp->len > before && before > 0 &&
+            sp->data[before - 1] == ' ') {
+            /* a lone "," or "!": glued to the text before it, where flite
+             * makes it a pause (alone it would be dropped) */
+            size_t j0 = k;
+
+            memmove(sp->data + before - 1, sp->data + before,
+                    sp->len - before + 1);
+            sp->len--;
+            while (j0 > 0 && t->v[j0 - 1].sb1 == t->v[j0 - 1].sb0)
+                j0--;
+            if (j0 > 0)
+                t->v[j0 - 1].sb1 = sp->len;
+            t->v[k].sb0 = t->v[k].sb1 = sp->len;
+        }
         for (j = before; j < sp->len; j++)
             if (isalnum((unsigned char)sp->data[j]))
                 alnum = 1;
         if (t->v[k].kind == TOK_WORD && alnum)
             *any = 1;
-        if (sp->len > before && avk_buf_addc(sp, ' '))
+        if (said && avk_buf_addc(sp, ' '))
             return AVK_EX_OSERR;
     }
     return 0;
@@ -625,6 +648,28 @@ static int word_span(cst_item *word, double *start, double *end)
     return *end >= *start;
 }
 
+/* Widen [*first, *last] to the utterance's first and last non-pause
+ * segments. */
+static void speech_span(cst_utterance *u, double *first, double *last)
+{
+    cst_relation *rel = utt_relation(u, "Segment");
+    cst_item *s, *prev = NULL;
+    int seen = 0;
+
+    for (s = rel ? relation_head(rel) : NULL; s; prev = s, s = item_next(s)) {
+        double a = prev ? item_feat_float(prev, "end") : 0.0,
+               b = item_feat_float(s, "end");
+
+        if (strcmp(item_feat_string(s, "name"), "pau") == 0)
+            continue;
+        if (!seen && a < *first)
+            *first = a;
+        seen = 1;
+        if (b > *last)
+            *last = b;
+    }
+}
+
 /* Map the utterance's tokens onto ours and time them. */
 static void time_tokens(cst_utterance *u, ftoks *t)
 {
@@ -702,6 +747,10 @@ static int speak_scene(cst_voice *v, const params *pp, const char *text,
                 first = t.v[k].start;
             last = t.v[k].end;
         }
+    /* sound outside the words (should flite say something that is no
+     * word of ours) is kept too */
+    if (first >= 0)
+        speech_span(u, &first, &last);
     if (!wave || wave->num_samples <= 0 || wave->num_channels != 1 ||
         first < 0) {
         /* Nothing to say: a short silence. */

@@ -104,6 +104,9 @@ static void test_text(void)
         {"(e.g. yes)", "(for example yes)"},
         {"\xe4\xbd\xa0\xe5\xa5\xbd ok", "ok"},
         {"...", "..."},
+        {"wait \xe2\x80\x94 now", "wait, now"},
+        {"Stop ! Now ?? \xc2\xbf \\ | ~ ^", "Stop! Now??"},
+        {"25 \xc2\xb0 today", "25 degrees today"},
         {"", ""},
     };
     avk_buf b;
