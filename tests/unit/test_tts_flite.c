@@ -384,6 +384,52 @@ static void test_accuracy(void)
     run_release(&r);
 }
 
+/* Random mixes of the awkward cases: every call succeeds with sane
+ * timings, and every token with a letter or digit is one word. */
+static void test_random_text(void)
+{
+    static const char *const pool[] = {
+        "word", "42", "$9.99", "2026,", "e.g.", "Dr.", "...", "\xe2\x80\x94",
+        "\xf0\x9f\x94\xa5", "(x)", "\"quote\"", "caf\xc3\xa9", "#1", "10x",
+        "&", "%", "\xe6\x97\xa5\xe6\x9c\xac", "!", "U.S.A.", "1,250", "3:30pm",
+        "-", "/", "a/b", "it\xe2\x80\x99s", "~5", "10k", "\xc2\xb0", "?", "x^2"};
+    const size_t np = sizeof pool / sizeof pool[0];
+    unsigned seed = 12345;
+    int good = 1;
+
+    for (int i = 0; i < 20 && good; i++) {
+        char text[512] = "";
+        size_t ntok = 1 + (seed % 12), want = 0;
+        run r;
+
+        for (size_t k = 0; k < ntok; k++) {
+            const char *tk;
+
+            seed = seed * 1103515245u + 12345u;
+            tk = pool[(seed >> 8) % np];
+            strcat(text, tk);
+            strcat(text, " ");
+            for (const char *c = tk; *c; c++)
+                if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                    (*c >= '0' && *c <= '9') || (unsigned char)*c == 0xe6 ||
+                    *c == '&' || *c == '%' || (unsigned char)*c == 0xb0) {
+                    want++;
+                    break;
+                }
+        }
+        run_init(&r);
+        speak(&r, NULL, (const char *const[]){text}, 1);
+        if (r.rc != 0 || !timings_sane(&r) || r.w.n != want) {
+            printf("#   '%s': rc %d, %zu words (want %zu)\n", text, r.rc,
+                   r.w.n, want);
+            dump(&r);
+            good = 0;
+        }
+        run_release(&r);
+    }
+    ok(good, "random mixes of awkward tokens");
+}
+
 static void *thread_main(void *arg)
 {
     run *r = arg;
@@ -419,6 +465,7 @@ int main(void)
     test_options();
     test_errors();
     test_accuracy();
+    test_random_text();
     test_threads();
     return tap_done();
 }
