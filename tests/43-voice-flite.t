@@ -26,7 +26,6 @@ nwords() {
 
 av-project init 2>/dev/null
 av-project new "5 habits of productive people" > new.jsonl
-id=$(jget "$(cat new.jsonl)" id)
 
 # a generated 60 s script (at the professional pace, 165 words a minute;
 # energetic is 185: about 51 s, as with espeak-ng)

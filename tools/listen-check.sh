@@ -17,10 +17,11 @@ model=/usr/share/pocketsphinx/model/en-us
 for f in "$build/bin/av-voice" "$build/tests/wav16k"; do
     [ -x "$f" ] || { echo "listen-check: no $f; run make build-tests" >&2; exit 69; }
 done
-command -v pocketsphinx_continuous >/dev/null 2>&1 && [ -d "$model/en-us" ] || {
+if ! command -v pocketsphinx_continuous >/dev/null 2>&1 ||
+    [ ! -d "$model/en-us" ]; then
     echo "listen-check: needs pocketsphinx and pocketsphinx-en-us" >&2
     exit 69
-}
+fi
 [ $# -gt 0 ] || set -- espeak flite:slt
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
