@@ -38,8 +38,11 @@
  * unlocking.  Rate and pitch are features of the utterance, never of the
  * shared voice.  flite reports internal errors through cst_errjmp, which
  * is pointed at a local jmp_buf while the lock is held (an error there is
- * AVK_EX_UNAVAILABLE; flite may leak that utterance).  The once-control
- * and the mutex are the module's only global state.
+ * AVK_EX_UNAVAILABLE; flite may leak that utterance).  flite draws the
+ * noise of its excitation from rand(): srand(1) before every utterance
+ * makes the same text give the same audio whatever was spoken before
+ * (nothing else in av uses rand()).  The once-control and the mutex are
+ * the module's only global state.
  */
 #include "tts_flite.h"
 
@@ -613,6 +616,7 @@ static cst_utterance *synth_utt(cst_voice *v, const char *text,
     if (pp->f0_std > 0)
         feat_set_float(u->features, "int_f0_target_stddev",
                        (float)pp->f0_std);
+    srand(1); /* flite's noise excitation: the same text, the same audio */
     cst_errjmp = &jb;
     if (setjmp(jb)) {
         /* u's state is unknown after a jump: it is not freed */

@@ -50,7 +50,9 @@ int avk_tts_flite_text(const char *text, avk_buf *out, avk_err *err);
  * reports an internal error; AVK_EX_OSERR.  Thread-safe: calls are
  * serialised (flite keeps its voices and lexicon in process-wide
  * state); flite_init() runs once per process, and each call registers
- * its voice and unregisters it before returning. */
+ * its voice and unregisters it before returning.  The same text gives the
+ * same audio: flite's noise comes from rand(), reseeded with srand(1)
+ * before each scene. */
 int avk_tts_flite(const avk_tts_opts *o, const char *const *scenes,
                   size_t nscenes, avk_pcm *out, avk_words *words,
                   double *scene_start, double *scene_end, avk_err *err);

@@ -451,8 +451,10 @@ static void test_threads(void)
     for (int i = 0; i < 2; i++)
         pthread_join(th[i], NULL);
     ok(r[0].rc == 0 && r[1].rc == 0 && r[0].w.n == 8 && r[1].w.n == 8 &&
-           r[0].pcm.frames == r[1].pcm.frames,
-       "concurrent calls give the same result");
+           r[0].pcm.frames == r[1].pcm.frames &&
+           memcmp(r[0].pcm.data, r[1].pcm.data,
+                  r[0].pcm.frames * sizeof(float)) == 0,
+       "concurrent calls give the same result, sample for sample");
     run_release(&r[0]);
     run_release(&r[1]);
 }
