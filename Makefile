@@ -44,7 +44,10 @@ ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
            $(CFLAGS) -Ilib $(PKG_CFLAGS) \
            -DAVK_VERSION='"$(VERSION)"' -DAVK_DATADIR='"$(DATADIR)"' -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) -Wl,--as-needed
-LIBS     = $(PKG_LIBS) -lm -lpthread
+# flite has no pkg-config file
+FLITE_LIBS = -lflite_cmu_us_slt -lflite_cmu_us_rms -lflite_cmu_us_awb \
+           -lflite_cmu_us_kal -lflite_usenglish -lflite_cmulex -lflite
+LIBS     = $(PKG_LIBS) $(FLITE_LIBS) -lm -lpthread
 
 ifeq ($(SAN),1)
 ALL_CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \

@@ -13,7 +13,11 @@
  * voice.scene_pause, voice.loudness; for the network voices
  * elevenlabs.* and openai.*, see speak_net), the document (.settings.voice,
  * .settings.voice_style, .settings.style read leniently), then flags.
- * Only this file prints; the speech work is lib/tts_espeak.c.
+ * With no provider configured or given, English is spoken by flite
+ * (unless an espeak-ng voice is asked for) and every other language by
+ * espeak-ng; see EN_DEFAULT.
+ * Only this file prints; the speech work is lib/tts_espeak.c and
+ * lib/tts_flite.c.
  */
 #include <jansson.h>
 #include <math.h>
@@ -30,12 +34,18 @@
 #include "fsutil.h"
 #include "http.h"
 #include "tts.h"
+#include "tts_flite.h"
 
 #define PROG "av-voice"
 #define USAGE                                                                \
     PROG " [options] < DOCS.jsonl\n"                                         \
          "       " PROG " --project ID [options]\n"                          \
          "       " PROG " --text TEXT -o FILE.wav [--words FILE.json]"
+
+/* The provider for English when none is configured: flite's slt voice
+ * was understood better than espeak-ng's by an automatic listener
+ * (pocketsphinx; tools/listen-check.sh, figures in av-voice(1)). */
+#define EN_DEFAULT "flite"
 
 typedef struct vopts {
     const char *text, *output, *words, *voice, *style, *provider, *lang;
@@ -47,6 +57,7 @@ typedef struct vopts {
 /* What one synthesis uses, after flags, document and configuration. */
 typedef struct vsettings {
     char lang[32], voice[64], style[32];
+    char fvoice[16]; /* flite's voice (slt, rms, awb, kal) */
     char provider[16], model[64], netvoice[128];
     int rate, pitch;
     double pause, loudness;
@@ -88,7 +99,7 @@ static int resolve(const vopts *o, const avk_config *cfg, const json_t *doc,
                    vsettings *v, avk_diag *diag, avk_err *err)
 {
     const json_t *settings = doc ? json_object_get(doc, "settings") : NULL;
-    const char *provider = "espeak", *s;
+    const char *provider = NULL, *s;
     double d;
 
     memset(v, 0, sizeof *v);
@@ -97,8 +108,17 @@ static int resolve(const vopts *o, const avk_config *cfg, const json_t *doc,
     v->pause = 0.4;
     v->loudness = -16.0;
     if (cfg) {
-        provider = avk_config_str(cfg, "voice.provider", provider);
-        copy(v->voice, sizeof v->voice, avk_config_str(cfg, "voice.voice", ""));
+        provider = avk_config_str(cfg, "voice.provider", NULL);
+        if (provider && !*provider)
+            provider = NULL;
+        s = avk_config_str(cfg, "voice.voice", "");
+        /* a flite voice name there is flite's, anything else espeak's */
+        copy(avk_tts_flite_has_voice(s) ? v->fvoice : v->voice,
+             avk_tts_flite_has_voice(s) ? sizeof v->fvoice : sizeof v->voice,
+             s);
+        s = avk_config_str(cfg, "flite.voice", "");
+        if (*s)
+            copy(v->fvoice, sizeof v->fvoice, s);
         copy(v->style, sizeof v->style,
              avk_config_str(cfg, "voice.style", "professional"));
         v->rate = (int)avk_config_num(cfg, "voice.rate", 0);
@@ -121,11 +141,13 @@ static int resolve(const vopts *o, const avk_config *cfg, const json_t *doc,
             /* A voice name meant for another provider: keep the
              * language's espeak-ng voice. */
             copy(v->netvoice, sizeof v->netvoice, s);
-            if (avk_tts_espeak_has_voice(s))
+            if (avk_tts_flite_has_voice(s))
+                copy(v->fvoice, sizeof v->fvoice, s);
+            else if (avk_tts_espeak_has_voice(s))
                 copy(v->voice, sizeof v->voice, s);
             else if (diag)
-                avk_info(diag, "voice '%s' is not an espeak-ng voice; using "
-                               "the language's",
+                avk_info(diag, "voice '%s' is neither a flite nor an "
+                               "espeak-ng voice; using the default",
                          s);
         }
         if (json_is_number(json_object_get(settings, "voice_rate")))
@@ -136,7 +158,9 @@ static int resolve(const vopts *o, const avk_config *cfg, const json_t *doc,
         provider = o->provider;
     if (o->lang)
         copy(v->lang, sizeof v->lang, o->lang);
-    if (o->voice)
+    if (o->voice && avk_tts_flite_has_voice(o->voice))
+        copy(v->fvoice, sizeof v->fvoice, o->voice);
+    else if (o->voice)
         copy(v->voice, sizeof v->voice, o->voice);
     if (o->style)
         copy(v->style, sizeof v->style, o->style);
@@ -148,14 +172,37 @@ static int resolve(const vopts *o, const avk_config *cfg, const json_t *doc,
         v->pause = o->scene_pause;
     if (o->loudness < 0)
         v->loudness = o->loudness;
+    if (!provider)
+        /* English goes to EN_DEFAULT unless an espeak-ng voice is
+         * asked for; other languages to espeak-ng */
+        provider = avk_tts_flite_lang_ok(v->lang) && !v->voice[0]
+                       ? EN_DEFAULT
+                       : "espeak";
     copy(v->provider, sizeof v->provider, provider);
     if (strcmp(provider, "espeak") && strcmp(provider, "elevenlabs") &&
-        strcmp(provider, "openai"))
+        strcmp(provider, "openai") && strcmp(provider, "flite"))
         return avk_fail(err, AVK_EX_UNAVAILABLE,
                         "voice provider '%s' is not available (espeak, "
-                        "elevenlabs, openai)",
+                        "flite, elevenlabs, openai)",
                         provider);
-    if (strcmp(provider, "espeak")) {
+    if (!strcmp(provider, "flite")) {
+        if (o->voice && !avk_tts_flite_has_voice(o->voice))
+            return avk_fail(err, AVK_EX_DATAERR,
+                            "unknown flite voice '%s' (%s)", o->voice,
+                            avk_tts_flite_voices());
+        if (!avk_tts_flite_has_voice(v->fvoice)) {
+            if (v->fvoice[0] && diag)
+                avk_info(diag, "'%s' is not a flite voice; using slt",
+                         v->fvoice);
+            copy(v->fvoice, sizeof v->fvoice, "slt");
+        }
+        if (!avk_tts_flite_lang_ok(v->lang))
+            return avk_fail(err, AVK_EX_UNAVAILABLE,
+                            "flite speaks English only, not '%s' (use "
+                            "--provider espeak)",
+                            v->lang);
+        v->voice[0] = '\0';
+    } else if (strcmp(provider, "espeak")) {
         /* network voices: <provider>.voice / .model in the configuration,
          * then the document's .settings.voice, then the flags */
         char key[64];
@@ -247,17 +294,31 @@ static int speak(avk_ctx *ctx, const vsettings *v,
 {
     avk_tts_opts t;
 
-    if (strcmp(v->provider, "espeak"))
+    int flite = !strcmp(v->provider, "flite");
+
+    if (strcmp(v->provider, "espeak") && !flite)
         return speak_net(ctx, v, scenes, n, pcm, words, ss, se, err);
     avk_tts_opts_init(&t);
     t.lang = v->lang;
-    t.voice = v->voice[0] ? v->voice : NULL;
+    t.voice = flite ? v->fvoice : v->voice[0] ? v->voice : NULL;
     t.style = v->style;
     t.rate_wpm = v->rate;
     t.pitch = v->pitch;
     t.scene_pause_s = v->pause;
     t.target_lufs = v->loudness;
+    if (flite)
+        return avk_tts_flite(&t, scenes, n, pcm, words, ss, se, err);
     return avk_tts_espeak(&t, scenes, n, pcm, words, ss, se, err);
+}
+
+/* The voice name recorded for v's provider. */
+static const char *voice_name(const vsettings *v)
+{
+    if (!strcmp(v->provider, "flite"))
+        return v->fvoice;
+    if (strcmp(v->provider, "espeak"))
+        return v->netvoice;
+    return v->voice[0] ? v->voice : avk_tts_espeak_voice(v->lang);
 }
 
 /* The .voice section without the audio asset. */
@@ -267,10 +328,7 @@ static json_t *section(const vsettings *v, const avk_pcm *pcm,
 {
     avk_loudness m;
     json_t *sec, *scenes = json_array(), *words = json_array();
-    const char *voice = strcmp(v->provider, "espeak")
-                            ? v->netvoice
-                            : v->voice[0] ? v->voice
-                                          : avk_tts_espeak_voice(v->lang);
+    const char *voice = voice_name(v);
     size_t i;
 
     avk_loudness_measure(pcm, &m);
@@ -362,9 +420,9 @@ static int voice_stage(avk_ctx *ctx, json_t *doc, avk_stage_result *res,
     json_object_set_new(res->section, "audio", avk_asset_to_json(&a));
     snprintf(res->provider, sizeof res->provider, "%s", v.provider);
     snprintf(res->model, sizeof res->model, "%s",
-             strcmp(v.provider, "espeak")
+             strcmp(v.provider, "espeak") && strcmp(v.provider, "flite")
                  ? v.model
-                 : v.voice[0] ? v.voice : avk_tts_espeak_voice(v.lang));
+                 : voice_name(&v));
     avk_info(&ctx->diag, "project %s: %.1f s of speech, %zu words",
              avk_doc_id(doc), avk_pcm_duration(&pcm), words.n);
 done:
@@ -407,7 +465,8 @@ static int standalone(avk_ctx *ctx, const vopts *o)
         return avk_usage_error(ctx, &err, USAGE);
     }
     avk_ctx_load_config(ctx, NULL); /* optional: defaults without it */
-    if (o->provider && strcmp(o->provider, "espeak")) {
+    if (o->provider && strcmp(o->provider, "espeak") &&
+        strcmp(o->provider, "flite")) {
         /* the request cache, when run inside a workspace */
         avk_err ignored = {0, ""};
 
@@ -523,16 +582,18 @@ int main(int argc, char **argv)
          "with --text: write timings and loudness as JSON (- for stdout)",
          &o.words, "file", NULL, 0},
         {0, "provider", AVK_OPT_STR, "NAME",
-         "speech engine: espeak (default), elevenlabs or openai",
-         &o.provider, "espeak|elevenlabs|openai", NULL, 0},
+         "speech engine: flite (default for English), espeak (default "
+         "for other languages), elevenlabs or openai",
+         &o.provider, "flite|espeak|elevenlabs|openai", NULL, 0},
         {0, "model", AVK_OPT_STR, "NAME",
          "network voice model (eleven_multilingual_v2, tts-1, ...)",
          &o.model, NULL, NULL, 0},
         {0, "lang", AVK_OPT_STR, "LANG",
          "language (default: the document's, or en)", &o.lang, NULL, NULL, 0},
         {0, "voice", AVK_OPT_STR, "NAME",
-         "voice: espeak-ng's (en-gb, en-us+f3; default: the language's), "
-         "an ElevenLabs voice id or an OpenAI voice (alloy, ...)",
+         "voice: flite's (slt, rms, awb, kal; default slt), espeak-ng's "
+         "(en-gb, en-us+f3; default: the language's), an ElevenLabs voice "
+         "id or an OpenAI voice (alloy, ...)",
          &o.voice, NULL, NULL, 0},
         {0, "style", AVK_OPT_STR, "STYLE", "professional, energetic or calm",
          &o.style, "professional|energetic|calm", NULL, 0},
@@ -622,7 +683,8 @@ int main(int argc, char **argv)
                  "provider=%s model=%s netvoice=%s lang=%s voice=%s "
                  "style=%s rate=%d pitch=%d pause=%g loudness=%g "
                  "flags=%s/%s/%s",
-                 v.provider, v.model, v.netvoice, v.lang, v.voice, v.style,
+                 v.provider, v.model, v.netvoice, v.lang,
+                 strcmp(v.provider, "flite") ? v.voice : v.fvoice, v.style,
                  v.rate, v.pitch, v.pause,
                  v.loudness, o.lang ? o.lang : "", o.voice ? o.voice : "",
                  o.style ? o.style : "");

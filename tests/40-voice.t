@@ -45,11 +45,11 @@ ok "$(python3 -c "import sys; sys.exit(not 5 < $dur < 12)"; echo $?)" "duration 
 loud=$(jget "$doc" voice.loudness)
 ok "$(python3 -c "import sys; sys.exit(not -16.5 <= $loud <= -15.5)"; echo $?)" "loudness $loud LUFS"
 ok "$(python3 -c "import sys; sys.exit(not $(jget "$doc" voice.true_peak) <= -1.5)"; echo $?)" "true peak under -1.5 dBTP"
-is "$(jget "$doc" voice.provider)" espeak "provider"
-is "$(jget "$doc" voice.voice)" en-us "voice for en"
+is "$(jget "$doc" voice.provider)" flite "provider: flite is English's default"
+is "$(jget "$doc" voice.voice)" slt "flite's default voice"
 is "$(jget "$doc" script.hook)" "Want more done?" "other sections pass through"
 is "$(sqlite3 .av/store.db "SELECT status FROM projects WHERE id='$id'")" voiced "project status"
-is "$(sqlite3 .av/store.db "SELECT provider FROM stage_runs WHERE stage='voice' AND status='ok'")" espeak "stage run recorded"
+is "$(sqlite3 .av/store.db "SELECT provider FROM stage_runs WHERE stage='voice' AND status='ok'")" flite "stage run recorded"
 
 printf '%s\n' "$doc" > voiced.jsonl
 run av-voice < voiced.jsonl
@@ -75,6 +75,7 @@ sed 's/"lang":"en"/"lang":"es"/g; s/}$/,"script":{"scenes":[{"text":"Hola, \xc2\
 run av-voice < es.jsonl
 is "$rc" 0 "Spanish document"
 is "$(jget "$out" voice.voice)" es "Spanish voice"
+is "$(jget "$out" voice.provider)" espeak "other languages: espeak-ng"
 is "$(jget "$out" voice.words.2.text)" "$(printf 'est\303\241s?')" "UTF-8 words"
 
 # errors
@@ -96,9 +97,16 @@ is "$(printf '%s\n' "$out" | grep -c '"voice":{')" 1 "the good one is voiced"
 sed 's/}$/,"settings":{"voice":"Rachel","style":"funny"},"script":{"scenes":[{"text":"Hi there."}]}}/' new.jsonl > rachel.jsonl
 run av-voice --force < rachel.jsonl
 is "$rc" 0 "foreign voice name in the settings"
-is "$(jget "$out" voice.voice)" en-us "the language's voice is used"
+is "$(jget "$out" voice.voice)" slt "the default provider's voice is used"
 is "$(jget "$out" voice.style)" energetic "a funny script is spoken energetically"
 like "$err" "Rachel" "and the fallback is noted"
+# espeak-ng for English on request, or when an espeak-ng voice is asked for
+run av-voice --provider espeak --force < script.jsonl
+is "$(jget "$out" voice.provider)/$(jget "$out" voice.voice)" espeak/en-us "--provider espeak"
+is "$(python3 -c 'import json,sys; print(len(json.loads(sys.argv[1])["voice"]["words"]))' "$out")" 15 "espeak: one entry per spoken word"
+is "$(check_words "$out")" ok "espeak: timings monotonic and inside the audio"
+run av-voice --voice en-gb --force < script.jsonl
+is "$(jget "$out" voice.provider)/$(jget "$out" voice.voice)" espeak/en-gb "an espeak-ng voice picks espeak"
 run av-voice --style shouty < script.jsonl
 is "$rc" 64 "bad --style: usage error"
 run av-voice --provider polly --force < script.jsonl

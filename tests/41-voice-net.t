@@ -23,7 +23,7 @@ TEXT="Want more done? Here are five habits. Plan the day before it starts, and p
 av-project init 2>/dev/null
 # The served recording: espeak-ng at a faster rate than the alignment's
 # own espeak-ng timing, so the OpenAI path has real work to do.
-run av-voice --text "$TEXT" --rate 220 -o ref.wav --words ref.json
+run av-voice --provider espeak --text "$TEXT" --rate 220 -o ref.wav --words ref.json
 is "$rc" 0 "reference recording made with espeak"
 
 python3 "$F/elevenlabs.py" --port-file eport --log elog --lifetime 60 \

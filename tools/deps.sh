@@ -13,7 +13,7 @@ set -eu
 PACKAGES="build-essential pkg-config perl python3 ca-certificates
 libcurl4-openssl-dev libjansson-dev libsqlite3-dev sqlite3 libyaml-dev libssl-dev
 libarchive-dev libavformat-dev libavcodec-dev libavfilter-dev libavutil-dev
-libswscale-dev libswresample-dev libespeak-ng-dev espeak-ng-data
+libswscale-dev libswresample-dev libespeak-ng-dev espeak-ng-data flite1-dev
 libfreetype-dev libharfbuzz-dev libfribidi-dev libfontconfig-dev libexpat1-dev
 fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji fonts-dejavu-core
 mandoc clang libclang-rt-14-dev llvm cppcheck clang-tidy clang-format
@@ -31,6 +31,7 @@ missing() {
         command -v "$c" >/dev/null 2>&1 || return 0
     done
     [ -d /usr/share/fonts/truetype/noto ] || return 0
+    [ -f /usr/include/flite/flite.h ] || return 0
     [ -d /usr/lib/x86_64-linux-gnu/espeak-ng-data ] ||
         [ -d /usr/share/espeak-ng-data ] ||
         ls -d /usr/lib/*/espeak-ng-data >/dev/null 2>&1 || return 0
