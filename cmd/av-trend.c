@@ -387,10 +387,12 @@ static int default_sources(avk_ctx *ctx, avk_strlist *list, char ***owned,
     char *dir = NULL;
     char **v;
 
-    if (node && json_is_array(node))
+    if (json_is_array(node))
         cap = json_array_size(node);
     else if (node)
         cap = 1;
+    if (cap == 0)
+        return avk_fail(err, AVK_EX_CONFIG, "trend.sources is an empty list");
     if (!(v = calloc(cap + 1, sizeof *v)))
         return avk_fail(err, AVK_EX_OSERR, "out of memory");
     *owned = v;
@@ -478,6 +480,11 @@ static int cmd_rank(avk_ctx *ctx, opts *o)
         avk_dirs_free(dflt);
         return rc == AVK_EX_USAGE ? avk_usage_error(ctx, &err, USAGE)
                                   : avk_report(&ctx->diag, &err, rc);
+    }
+    if (o->sources.n == 0) { /* not reached: default_sources gives one */
+        avk_dirs_free(dflt);
+        avk_fail(&err, AVK_EX_USAGE, "no --source given");
+        return avk_usage_error(ctx, &err, USAGE);
     }
     srcs = calloc(o->sources.n, sizeof *srcs);
     feeds = calloc(o->sources.n, sizeof *feeds);
