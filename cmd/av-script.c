@@ -172,6 +172,17 @@ static int script_stage(avk_ctx *ctx, json_t *doc, avk_stage_result *res,
     req.nknowledge_dirs = o->nkdirs;
     if ((rc = avk_script_generate(&req, &script, err)) != 0)
         return rc;
+    {
+        /* More points than the length holds ("10 tips" in 15 s): the
+           script says them all, and says how long that takes. */
+        double want = req.duration_s > 0 ? req.duration_s : 60.0;
+        double got = json_number_value(json_object_get(script, "duration"));
+        if (got > want * 1.1)
+            avk_warn(&ctx->diag,
+                     "%s: the script needs about %.0f s, more than the %.0f s "
+                     "asked for (too many points for that length)",
+                     avk_doc_id(doc) ? avk_doc_id(doc) : "topic", got, want);
+    }
     res->section = script;
     snprintf(res->provider, sizeof res->provider, "local");
     snprintf(res->model, sizeof res->model, "templates");

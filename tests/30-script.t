@@ -141,6 +141,11 @@ is "$(named "$(sget scenes)" "$KN/productivity.en.yaml")" 5 "...and names five o
 unlike "$(sget scenes)" "underestimate\|easy win\|the classic" "...not empty frames"
 printf '%s\n' "$out" > demo.jsonl
 is "$(python3 -c 'import json,sys,re; d=json.loads(open(sys.argv[1]).readline()); print(sum(1 for s in d["script"]["scenes"] if re.match(r"Habit [1-5] · [A-Z]", s.get("title",""))))' demo.jsonl)" 5 "...each habit's scene carries its card title"
+run av-script --topic "10 tips for better sleep" --duration 15 --seed 7
+is "$rc" 0 "more points than the length holds: still a script"
+like "$err" "needs about [0-9]* s, more than the 15 s asked for" "...with a warning saying how long it runs"
+run av-script --topic "5 habits of productive people" --duration 30 --seed 7
+unlike "$err" "more than the" "no warning when it fits"
 run av-script --topic "why cats purr" --seed 7
 is "$(sget pack)" "None" "a topic no pack knows: no pack"
 run av-script --topic "10 foods that boost energy" --seed 7
