@@ -50,6 +50,7 @@
 #include <espeak-ng/speak_lib.h>
 
 #include "buf.h"
+#include "utf8.h"
 
 #define VOICED_DBFS (-55.0)
 #define WIN_S 0.005
@@ -243,71 +244,6 @@ int avk_tts_espeak_has_voice(const char *name)
 /* ------------------------------------------------------------------ */
 /* UTF-8 and tokens                                                    */
 
-/* Decode one code point at s (n bytes left); returns its length, or 0 for
- * an invalid sequence. */
-static size_t utf8_dec(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    uint32_t c;
-    size_t len, i;
-
-    if (n == 0)
-        return 0;
-    if (s[0] < 0x80) {
-        *cp = s[0];
-        return 1;
-    }
-    if ((s[0] & 0xE0) == 0xC0) {
-        c = s[0] & 0x1F;
-        len = 2;
-    } else if ((s[0] & 0xF0) == 0xE0) {
-        c = s[0] & 0x0F;
-        len = 3;
-    } else if ((s[0] & 0xF8) == 0xF0) {
-        c = s[0] & 0x07;
-        len = 4;
-    } else
-        return 0;
-    if (n < len)
-        return 0;
-    for (i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) ||
-        (len == 4 && (c < 0x10000 || c > 0x10FFFF)) ||
-        (c >= 0xD800 && c <= 0xDFFF))
-        return 0;
-    *cp = c;
-    return len;
-}
-
-static int utf8_valid(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s), l;
-    uint32_t cp;
-
-    while (n) {
-        if (!(l = utf8_dec(p, n, &cp)))
-            return 0;
-        p += l;
-        n -= l;
-    }
-    return 1;
-}
-
-/* Emoji and the invisible characters that build emoji sequences. */
-static int is_emoji(uint32_t c)
-{
-    return (c >= 0x1F000 && c <= 0x1FAFF) || (c >= 0x2600 && c <= 0x27BF) ||
-           (c >= 0x2B00 && c <= 0x2BFF) || (c >= 0x2300 && c <= 0x23FF) ||
-           (c >= 0xFE00 && c <= 0xFE0F) || c == 0x200D || c == 0x20E3 ||
-           (c >= 0xE0020 && c <= 0xE007F) || c == 0x3030 || c == 0x303D ||
-           c == 0x3297 || c == 0x3299 || c == 0x2122 || c == 0x2139 ||
-           (c >= 0x2194 && c <= 0x21AA) || c == 0x00A9 || c == 0x00AE;
-}
-
 static int is_space(uint32_t c)
 {
     return c == ' ' || (c >= 0x09 && c <= 0x0D) || c == 0xA0 ||
@@ -322,7 +258,7 @@ static int is_wordchar(uint32_t c)
 {
     if (c < 0x80)
         return isalnum((int)c);
-    if (is_emoji(c) || is_space(c))
+    if (avk_uc_is_emoji(c) || is_space(c))
         return 0;
     if ((c >= 0xA1 && c <= 0xBF && c != 0xAA && c != 0xB2 && c != 0xB3 &&
          c != 0xB5 && c != 0xB9 && c != 0xBA) ||
@@ -392,7 +328,7 @@ static int tokenize(const char *s, toks *t)
     uint32_t c;
 
     while (i < n) {
-        l = utf8_dec(p + i, n - i, &c);
+        l = avk_utf8_dec(p + i, n - i, &c);
         if (!l) /* validated before */
             l = 1, c = ' ';
         if (is_space(c)) {
@@ -449,7 +385,7 @@ static size_t lead_len(const unsigned char *p, size_t n)
     size_t i = 0, l;
     uint32_t c;
 
-    while (i < n && (l = utf8_dec(p + i, n - i, &c)) && is_open_punct(c))
+    while (i < n && (l = avk_utf8_dec(p + i, n - i, &c)) && is_open_punct(c))
         i += l;
     return i;
 }
@@ -466,7 +402,7 @@ static size_t trail_start(const unsigned char *p, size_t n, int dots)
 
         while (b > 0 && (p[b] & 0xC0) == 0x80)
             b--;
-        if (!utf8_dec(p + b, e - b, &c) || !is_close_punct(c) ||
+        if (!avk_utf8_dec(p + b, e - b, &c) || !is_close_punct(c) ||
             (!dots && c == '.'))
             break;
         e = b;
@@ -623,10 +559,10 @@ static int spoken_form(const char *s, size_t n, int english, int next_upper,
     avk_buf_init(&clean);
     /* Drop emoji; dashes become pauses; '#tag' and '@name' lose the sign. */
     while (i < n) {
-        l = utf8_dec(p + i, n - i, &c);
+        l = avk_utf8_dec(p + i, n - i, &c);
         if (!l)
             l = 1, c = '?';
-        if (is_emoji(c))
+        if (avk_uc_is_emoji(c))
             emoji = 1;
         else if (is_dash(c))
             rc = avk_buf_adds(&clean, ", ");
@@ -850,7 +786,7 @@ static int split_unspaced(const synth *s, toks *t, const char *text,
 
         if (w->kind == TOK_WORD && n == w->sb1 - w->sb0 &&
             memcmp(p, sp->data + w->sb0, n) == 0) {
-            for (i = 0; i < n && (l = utf8_dec(p + i, n - i, &c)); i += l)
+            for (i = 0; i < n && (l = avk_utf8_dec(p + i, n - i, &c)); i += l)
                 if (is_unspaced(c))
                     unspaced = 1;
             for (e = 0; unspaced && e < s->nev; e++)
@@ -879,7 +815,7 @@ static int split_unspaced(const synth *s, toks *t, const char *text,
                     break;
                 }
             for (q = pos; q < next; q++) {
-                if (!(l = utf8_dec((const unsigned char *)text + b,
+                if (!(l = avk_utf8_dec((const unsigned char *)text + b,
                                    w->b1 - b, &c)))
                     break;
                 b += l;
@@ -1087,7 +1023,7 @@ int avk_tts_speech_text(const char *lang, const char *text, avk_buf *out,
     if (!voice)
         return avk_fail(err, AVK_EX_DATAERR, "unknown language '%s'",
                         lang ? lang : "");
-    if (!text || !utf8_valid(text))
+    if (!text || !avk_utf8_valid(text))
         return avk_fail(err, AVK_EX_DATAERR, "text is not valid UTF-8");
     avk_buf_reset(out);
     rc = build_spoken(text, strncmp(voice, "en", 2) == 0, &t, out, &any);
@@ -1238,7 +1174,7 @@ int avk_tts_espeak(const avk_tts_opts *o, const char *const *scenes,
                         o->lang);
     english = strncmp(voice, "en", 2) == 0;
     for (i = 0; i < nscenes; i++)
-        if (!scenes[i] || !utf8_valid(scenes[i]))
+        if (!scenes[i] || !avk_utf8_valid(scenes[i]))
             return avk_fail(err, AVK_EX_DATAERR,
                             "scene %zu text is not valid UTF-8", i + 1);
     pause = o->scene_pause_s < 0 ? 0.4 : o->scene_pause_s;

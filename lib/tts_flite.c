@@ -59,6 +59,7 @@
 #include <flite/cst_cg.h>
 
 #include "audio.h"
+#include "utf8.h"
 
 /* The voice libraries declare these only in their own sources. */
 cst_voice *register_cmu_us_slt(const char *voxdir);
@@ -140,67 +141,6 @@ int avk_tts_flite_lang_ok(const char *lang)
 /* ------------------------------------------------------------------ */
 /* UTF-8                                                               */
 
-/* Decode one code point at s (n bytes left); its length, or 0 when
- * invalid. */
-static size_t dec(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    uint32_t c;
-    size_t len, i;
-
-    if (n == 0)
-        return 0;
-    if (s[0] < 0x80) {
-        *cp = s[0];
-        return 1;
-    }
-    if ((s[0] & 0xE0) == 0xC0)
-        c = s[0] & 0x1F, len = 2;
-    else if ((s[0] & 0xF0) == 0xE0)
-        c = s[0] & 0x0F, len = 3;
-    else if ((s[0] & 0xF8) == 0xF0)
-        c = s[0] & 0x07, len = 4;
-    else
-        return 0;
-    if (n < len)
-        return 0;
-    for (i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) ||
-        (len == 4 && (c < 0x10000 || c > 0x10FFFF)) ||
-        (c >= 0xD800 && c <= 0xDFFF))
-        return 0;
-    *cp = c;
-    return len;
-}
-
-static int valid_utf8(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s), l;
-    uint32_t c;
-
-    while (n) {
-        if (!(l = dec(p, n, &c)))
-            return 0;
-        p += l;
-        n -= l;
-    }
-    return 1;
-}
-
-static int is_emoji(uint32_t c)
-{
-    return (c >= 0x1F000 && c <= 0x1FAFF) || (c >= 0x2600 && c <= 0x27BF) ||
-           (c >= 0x2B00 && c <= 0x2BFF) || (c >= 0x2300 && c <= 0x23FF) ||
-           (c >= 0xFE00 && c <= 0xFE0F) || c == 0x200D || c == 0x20E3 ||
-           (c >= 0xE0020 && c <= 0xE007F) || c == 0x3030 || c == 0x303D ||
-           c == 0x3297 || c == 0x3299 || c == 0x2122 || c == 0x2139 ||
-           (c >= 0x2194 && c <= 0x21AA) || c == 0x00A9 || c == 0x00AE;
-}
-
 static int is_space(uint32_t c)
 {
     return c <= 0x20 || c == 0x7F || c == 0xA0 || c == 0x1680 ||
@@ -213,7 +153,7 @@ static int is_wordchar(uint32_t c)
 {
     if (c < 0x80)
         return isalnum((int)c);
-    if (is_emoji(c) || is_space(c))
+    if (avk_uc_is_emoji(c) || is_space(c))
         return 0;
     if ((c >= 0xA1 && c <= 0xBF) || c == 0xD7 || c == 0xF7 ||
         (c >= 0x2010 && c <= 0x206F) || (c >= 0x20A0 && c <= 0x20CF) ||
@@ -293,7 +233,7 @@ static int tokenize(const char *s, ftoks *t)
     uint32_t c;
 
     while (i < n) {
-        if (!(l = dec(p + i, n - i, &c)))
+        if (!(l = avk_utf8_dec(p + i, n - i, &c)))
             l = 1, c = ' ';
         if (is_space(c)) {
             if (in && toks_add(t, start, i))
@@ -431,14 +371,14 @@ static int spoken_form(const char *s, size_t n, int next_upper, avk_buf *out,
 
     avk_buf_init(&a);
     while (i < n && !rc) {
-        if (!(l = dec(p + i, n - i, &c)))
+        if (!(l = avk_utf8_dec(p + i, n - i, &c)))
             l = 1, c = '?';
         i += l;
         if (is_wordchar(c) || is_spoken_symbol(c))
             word = 1;
         if (c < 0x80)
             rc = avk_buf_addc(&a, (char)c);
-        else if (is_emoji(c))
+        else if (avk_uc_is_emoji(c))
             emoji = 1;
         else if ((m = latin1_ascii(c)))
             rc = avk_buf_adds(&a, m);
@@ -579,7 +519,7 @@ int avk_tts_flite_text(const char *text, avk_buf *out, avk_err *err)
     ftoks t = {0};
     int any, rc;
 
-    if (!text || !valid_utf8(text))
+    if (!text || !avk_utf8_valid(text))
         return avk_fail(err, AVK_EX_DATAERR, "text is not valid UTF-8");
     avk_buf_reset(out);
     rc = build_spoken(text, &t, out, &any);
@@ -915,7 +855,7 @@ int avk_tts_flite(const avk_tts_opts *o, const char *const *scenes,
         st.pitch = o->pitch;
     }
     for (i = 0; i < nscenes; i++)
-        if (!scenes[i] || !valid_utf8(scenes[i]))
+        if (!scenes[i] || !avk_utf8_valid(scenes[i]))
             return avk_fail(err, AVK_EX_DATAERR,
                             "scene %zu text is not valid UTF-8", i + 1);
     pause = o->scene_pause_s < 0 ? 0.4 : o->scene_pause_s;

@@ -1,0 +1,25 @@
+/*
+ * utf8.h - UTF-8 decoding and the code point classes that the text
+ * handling of the voices shares.
+ *
+ * Strict decoding: overlong forms, surrogates and code points past
+ * U+10FFFF are invalid.
+ */
+#ifndef AVK_UTF8_H
+#define AVK_UTF8_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Decode one code point at s (n bytes left) into *cp; its length in
+ * bytes, or 0 for an invalid or cut sequence (or n == 0). */
+size_t avk_utf8_dec(const unsigned char *s, size_t n, uint32_t *cp);
+
+/* Is the NUL-terminated s valid UTF-8 throughout? */
+int avk_utf8_valid(const char *s);
+
+/* Emoji, pictographs and the invisible characters that build emoji
+ * sequences (variation selectors, ZWJ, keycap, tags). */
+int avk_uc_is_emoji(uint32_t c);
+
+#endif
