@@ -42,20 +42,8 @@ static int set_credits(avk_imgnet_raw *raw, const char *who, const char *url,
                        const char *site, const char *license,
                        const char *page, avk_err *err)
 {
-    avk_buf b;
-
-    avk_buf_init(&b);
-    if (avk_buf_printf(&b, "%s on %s", who && *who ? who : "unknown", site) ||
-        (url && *url && avk_buf_printf(&b, " (%s)", url))) {
-        avk_buf_release(&b);
-        return avk_fail(err, AVK_EX_OSERR, "out of memory");
-    }
-    raw->attribution = avk_buf_detach(&b);
-    raw->license = strdup(license);
-    raw->link = page && *page ? strdup(page) : NULL;
-    if (!raw->attribution || !raw->license || (page && *page && !raw->link))
-        return avk_fail(err, AVK_EX_OSERR, "out of memory");
-    return 0;
+    return avk_imgnet_credits(who, url, site, license, page,
+                              &raw->attribution, &raw->license, &raw->link, err);
 }
 
 static int search(const avk_imgnet_env *e, avk_http_req *rq,

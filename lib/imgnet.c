@@ -10,7 +10,30 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
+
 void avk_imgnet_raw_init(avk_imgnet_raw *r) { memset(r, 0, sizeof *r); }
+
+int avk_imgnet_credits(const char *who, const char *url, const char *site,
+                       const char *license, const char *page,
+                       char **attribution, char **license_out, char **link,
+                       avk_err *err)
+{
+    avk_buf b;
+
+    avk_buf_init(&b);
+    if (avk_buf_printf(&b, "%s on %s", who && *who ? who : "unknown", site) ||
+        (url && *url && avk_buf_printf(&b, " (%s)", url))) {
+        avk_buf_release(&b);
+        return avk_fail(err, AVK_EX_OSERR, "out of memory");
+    }
+    *attribution = avk_buf_detach(&b);
+    *license_out = strdup(license);
+    *link = page && *page ? strdup(page) : NULL;
+    if (!*attribution || !*license_out || (page && *page && !*link))
+        return avk_fail(err, AVK_EX_OSERR, "out of memory");
+    return 0;
+}
 
 void avk_imgnet_raw_release(avk_imgnet_raw *r)
 {

@@ -57,6 +57,15 @@ typedef struct avk_imgnet_result {
 } avk_imgnet_result;
 
 void avk_imgnet_raw_init(avk_imgnet_raw *r);
+
+/* Stock credits: *attribution "WHO on SITE (URL)" (WHO "unknown" when
+ * empty, no URL part when there is none), *license a copy of license,
+ * *link a copy of page or NULL.  The three are newly allocated (the
+ * caller frees them, also after a failure).  Fails with AVK_EX_OSERR. */
+int avk_imgnet_credits(const char *who, const char *url, const char *site,
+                       const char *license, const char *page,
+                       char **attribution, char **license_out, char **link,
+                       avk_err *err);
 void avk_imgnet_raw_release(avk_imgnet_raw *r);
 void avk_imgnet_result_init(avk_imgnet_result *r);
 void avk_imgnet_result_release(avk_imgnet_result *r);

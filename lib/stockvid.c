@@ -115,24 +115,12 @@ static int num_int(const json_t *o, const char *k)
     return v > 0 && v < 1e6 ? (int)v : 0;
 }
 
-static int set_credits(avk_stockvid_result *r, const char *who,
-                       const char *url, const char *site, const char *license,
+static int set_credits(avk_stockvid_result *r, const char *who, const char *url,
+                       const char *site, const char *license,
                        const char *page, avk_err *err)
 {
-    avk_buf b;
-
-    avk_buf_init(&b);
-    if (avk_buf_printf(&b, "%s on %s", who && *who ? who : "unknown", site) ||
-        (url && *url && avk_buf_printf(&b, " (%s)", url))) {
-        avk_buf_release(&b);
-        return avk_fail(err, AVK_EX_OSERR, "out of memory");
-    }
-    r->attribution = avk_buf_detach(&b);
-    r->license = strdup(license);
-    r->link = page && *page ? strdup(page) : NULL;
-    if (!r->attribution || !r->license || (page && *page && !r->link))
-        return avk_fail(err, AVK_EX_OSERR, "out of memory");
-    return 0;
+    return avk_imgnet_credits(who, url, site, license, page,
+                              &r->attribution, &r->license, &r->link, err);
 }
 
 static int search(const avk_imgnet_env *e, avk_http_req *rq, json_t **reply,
