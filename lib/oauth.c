@@ -868,37 +868,11 @@ int avk_oauth_revoke(const avk_oauth_client *c, const char *token,
 
 /* ---- credentials table ---- */
 
-static void meta_key(char *out, size_t cap, const char *provider,
-                     const char *account)
-{
-    snprintf(out, cap, "credential.%s.%s.user_id", provider, account);
-}
-
-static int meta_set(avk_store *s, const char *key, const char *value,
-                    avk_err *err)
-{
-    avk_stmt *st = NULL;
-    int rc;
-
-    if ((rc = avk_stmt_prepare(s,
-                               value ? "INSERT OR REPLACE INTO meta (key, value)"
-                                       " VALUES (?1, ?2)"
-                                     : "DELETE FROM meta WHERE key = ?1",
-                               &st, err)))
-        return rc;
-    avk_stmt_bind_text(st, 1, key);
-    if (value)
-        avk_stmt_bind_text(st, 2, value);
-    rc = avk_stmt_step(st, err);
-    avk_stmt_free(st);
-    return rc == AVK_STMT_DONE ? 0 : rc;
-}
-
 int avk_cred_put(avk_store *s, const char *provider, const char *account,
                  const avk_oauth_token *t, avk_err *err)
 {
     avk_stmt *st = NULL;
-    char now[32], key[160];
+    char now[32];
     int rc;
 
     avk_now_iso(now);
@@ -906,13 +880,14 @@ int avk_cred_put(avk_store *s, const char *provider, const char *account,
              s,
              "INSERT INTO credentials (provider, account, access_token,"
              " refresh_token, token_type, scope, expires_at, created_at,"
-             " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)"
-             " ON CONFLICT (provider, account) DO UPDATE SET"
+             " updated_at, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+             " ?8, ?9) ON CONFLICT (provider, account) DO UPDATE SET"
              " access_token = excluded.access_token,"
              " refresh_token = coalesce(excluded.refresh_token, refresh_token),"
              " token_type = excluded.token_type, scope = coalesce("
              "excluded.scope, scope), expires_at = excluded.expires_at,"
-             " updated_at = excluded.updated_at",
+             " updated_at = excluded.updated_at,"
+             " user_id = coalesce(excluded.user_id, user_id)",
              &st, err)))
         return rc;
     avk_stmt_bind_text(st, 1, provider);
@@ -926,19 +901,15 @@ int avk_cred_put(avk_store *s, const char *provider, const char *account,
     else
         avk_stmt_bind_null(st, 7);
     avk_stmt_bind_text(st, 8, now);
+    avk_stmt_bind_text(st, 9, t->user_id);
     rc = avk_stmt_step(st, err);
     avk_stmt_free(st);
-    if (rc != AVK_STMT_DONE)
-        return rc;
-    meta_key(key, sizeof key, provider, account);
-    return t->user_id ? meta_set(s, key, t->user_id, err) : 0;
+    return rc == AVK_STMT_DONE ? 0 : rc;
 }
 
 #define CRED_SELECT                                                        \
     "SELECT c.provider, c.account, c.access_token, c.refresh_token,"       \
-    " c.token_type, c.scope, c.expires_at, m.value FROM credentials c"     \
-    " LEFT JOIN meta m ON m.key = 'credential.' || c.provider || '.' ||"   \
-    " c.account || '.user_id'"
+    " c.token_type, c.scope, c.expires_at, c.user_id FROM credentials c"
 
 static int row_token(avk_stmt *st, avk_oauth_token *t)
 {
@@ -990,7 +961,6 @@ int avk_cred_delete(avk_store *s, const char *provider, const char *account,
                     avk_err *err)
 {
     avk_stmt *st = NULL;
-    char key[160];
     int rc;
 
     if ((rc = avk_stmt_prepare(s,
@@ -1002,10 +972,7 @@ int avk_cred_delete(avk_store *s, const char *provider, const char *account,
     avk_stmt_bind_text(st, 2, account);
     rc = avk_stmt_step(st, err);
     avk_stmt_free(st);
-    if (rc != AVK_STMT_DONE)
-        return rc;
-    meta_key(key, sizeof key, provider, account);
-    return meta_set(s, key, NULL, err);
+    return rc == AVK_STMT_DONE ? 0 : rc;
 }
 
 /* ---- token file ---- */

@@ -198,6 +198,12 @@ static const char *const migrations[] = {
     "  day TEXT NOT NULL,"
     "  units INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (provider, day));",
+    /* 5: av-publish login: the platform's account id for a credential
+     * (Instagram's professional account), where logins kept it in meta */
+    "ALTER TABLE credentials ADD COLUMN user_id TEXT;"
+    "UPDATE credentials SET user_id = (SELECT value FROM meta WHERE key ="
+    "  'credential.' || provider || '.' || account || '.user_id');"
+    "DELETE FROM meta WHERE key LIKE 'credential.%.user_id';",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof *migrations))

@@ -33,6 +33,7 @@
  * jobs.h and plan.h).
  * Version 4 adds av-publish's tables (publications, credentials,
  * rate_events, quota_usage; see publish.h and oauth.h).
+ * Version 5 adds credentials.user_id (the platform's account id).
  */
 #ifndef AVK_STORE_H
 #define AVK_STORE_H

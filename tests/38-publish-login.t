@@ -88,7 +88,7 @@ is "$rc" 0 "login instagram (Facebook Login): exit 0"
 like "$err" "client_id=test-app-id" "the URL carries client_id"
 like "$err" "scope=instagram_basic%2Cinstagram_content_publish" "Instagram scopes"
 is "$(creds instagram)" "1" "instagram tokens stored"
-is "$(sqlite3 .av/store.db "SELECT value FROM meta WHERE key='credential.instagram.default.user_id'")" "17841400000000001" "the Instagram account id is kept"
+is "$(sqlite3 .av/store.db "SELECT user_id FROM credentials WHERE provider='instagram'")" "17841400000000001" "the Instagram account id is kept with the credential"
 cat > c <<'EOF2'
 code exchanged with the verifier	any(r["path"] == "/v21.0/oauth/access_token" and r["form"].get("code", "").startswith("AQfake") and len(r["form"].get("code_verifier", "")) >= 43 for r in L)
 short-lived token exchanged for a long-lived one	any(r["path"] == "/v21.0/oauth/access_token" and r["form"].get("grant_type") == "fb_exchange_token" and r["form"].get("fb_exchange_token", "").startswith("EAAshort") for r in L)
@@ -162,7 +162,7 @@ run av-publish logout instagram
 keep
 is "$rc" 0 "logout instagram"
 is "$(creds instagram)" "0" "instagram credential removed"
-is "$(sqlite3 .av/store.db "SELECT count(*) FROM meta WHERE key LIKE 'credential.%'")" "0" "account id removed"
+is "$(sqlite3 .av/store.db "SELECT count(*) FROM credentials WHERE provider='instagram'")" "0" "account id removed with it"
 printf 'tiktok token revoked with the client\t%s\n' 'any(r["path"] == "/v2/oauth/revoke/" and r["form"].get("token", "").startswith("rft.fake-refresh") and r["form"].get("client_key") == "test-client-key" for r in L)' > c
 checks tlog
 printf 'instagram permissions deleted\t%s\n' 'any(r["method"] == "DELETE" and r["path"] == "/v21.0/me/permissions" and r["headers"]["Authorization"].startswith("Bearer EAAlong") for r in L)' > c
@@ -220,4 +220,15 @@ for d in d1 d2 d3 d4 d5 d6; do docs="$docs$(av-project show "$(jget "$(cat $d.js
 like "$docs" "tiktok" "the documents were read"
 unlike "$docs" "SECRET" "no token in the documents"
 kill $tfake $ifake 2>/dev/null
+
+# A store from before migration 5 kept the account id in meta: opening it
+# moves the id into the credential row.
+mkdir old && (cd old && av-project init >/dev/null 2>&1)
+sqlite3 old/.av/store.db "ALTER TABLE credentials DROP COLUMN user_id; PRAGMA user_version = 4;
+INSERT INTO credentials (provider, account, access_token, created_at, updated_at) VALUES ('instagram', 'default', 'x', 'now', 'now');
+INSERT INTO meta (key, value) VALUES ('credential.instagram.default.user_id', '1784');"
+(cd old && av-publish accounts >/dev/null 2>&1)
+is "$(sqlite3 old/.av/store.db 'PRAGMA user_version')" 5 "an old store is migrated on open"
+is "$(sqlite3 old/.av/store.db "SELECT user_id FROM credentials WHERE provider='instagram'")" 1784 "...its account id moved into the credential"
+is "$(sqlite3 old/.av/store.db "SELECT count(*) FROM meta WHERE key LIKE 'credential.%'")" 0 "...and out of meta"
 done_testing
