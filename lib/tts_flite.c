@@ -405,6 +405,8 @@ static int spoken_form(const char *s, size_t n, int next_upper, avk_buf *out,
     if (rc)
         goto oom;
     *kind = word ? TOK_WORD : emoji ? TOK_EMOJI : TOK_PUNCT;
+    if (*kind == TOK_WORD && a.len == 0)
+        goto done; /* a word flite cannot read at all ("½", other scripts) */
     if (*kind != TOK_WORD) {
         /* no word: only what makes a pause, never a symbol's name */
         for (i = 0; i < a.len; i++)

@@ -27,6 +27,8 @@ pkgs=$(sed -n '/^PKGS *=/,/[^\\]$/p' Makefile | sed 's/^PKGS *=//; s/\\$//' | tr
 pkg_cflags=$(pkg-config --cflags $pkgs)
 # shellcheck disable=SC2086
 pkg_libs=$(pkg-config --libs $pkgs)
+# flite has no pkg-config file: its libraries are the Makefile's FLITE_LIBS.
+flite_libs=$(sed -n '/^FLITE_LIBS *=/,/[^\\]$/p' Makefile | sed 's/^FLITE_LIBS *=//; s/\\$//' | tr '\n' ' ')
 version=$(sed -n 's/^VERSION *= *//p' Makefile)
 # The quotes around the two string macros are meant to reach the compiler
 # (as the Makefile's '"..."' does), so word splitting $cflags is right.
@@ -71,7 +73,7 @@ for src in tests/fuzz/fuzz_*.c; do
     echo "fuzz.sh: building $bin"
     # shellcheck disable=SC2086,SC2090
     $cc $cflags -fsanitize=fuzzer -DAVK_LIBFUZZER $pkg_cflags -o "$bin" "$src" \
-        "$out"/obj/*.o $pkg_libs -lm -lpthread
+        "$out"/obj/*.o $pkg_libs $flite_libs -lm -lpthread
     work=$out/corpus/$name
     crashes=tests/fuzz/crashes/$name
     mkdir -p "$work" "$crashes"
