@@ -320,30 +320,15 @@ static int toks_add(toks *t, size_t b0, size_t b1)
     return 0;
 }
 
+static int tok_span(void *ud, size_t b0, size_t b1)
+{
+    return toks_add(ud, b0, b1);
+}
+
+/* Cut s at white space; s is valid UTF-8. */
 static int tokenize(const char *s, toks *t)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s), i = 0, start = 0, l;
-    int in = 0;
-    uint32_t c;
-
-    while (i < n) {
-        l = avk_utf8_dec(p + i, n - i, &c);
-        if (!l) /* validated before */
-            l = 1, c = ' ';
-        if (is_space(c)) {
-            if (in && toks_add(t, start, i))
-                return AVK_EX_OSERR;
-            in = 0;
-        } else if (!in) {
-            in = 1;
-            start = i;
-        }
-        i += l;
-    }
-    if (in && toks_add(t, start, n))
-        return AVK_EX_OSERR;
-    return 0;
+    return avk_utf8_split(s, is_space, tok_span, t);
 }
 
 /* English abbreviations; "sentence" ones may end a sentence. */

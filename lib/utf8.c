@@ -60,6 +60,30 @@ int avk_utf8_valid(const char *s)
     return 1;
 }
 
+int avk_utf8_split(const char *s, int (*is_space)(uint32_t),
+                   int (*add)(void *ud, size_t b0, size_t b1), void *ud)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s), i = 0, start = 0, l;
+    int in = 0, rc;
+    uint32_t c;
+
+    while (i < n) {
+        if (!(l = avk_utf8_dec(p + i, n - i, &c)))
+            l = 1, c = ' ';
+        if (is_space(c)) {
+            if (in && (rc = add(ud, start, i)) != 0)
+                return rc;
+            in = 0;
+        } else if (!in) {
+            in = 1;
+            start = i;
+        }
+        i += l;
+    }
+    return in ? add(ud, start, n) : 0;
+}
+
 int avk_uc_is_emoji(uint32_t c)
 {
     return (c >= 0x1F000 && c <= 0x1FAFF) || (c >= 0x2600 && c <= 0x27BF) ||

@@ -1,4 +1,5 @@
 /* test_utf8.c - strict UTF-8 decoding and the emoji class. */
+#include <stdio.h>
 #include <string.h>
 
 #include "tap.h"
@@ -9,8 +10,32 @@ static size_t dec(const char *s, uint32_t *cp)
     return avk_utf8_dec((const unsigned char *)s, strlen(s), cp);
 }
 
+static int spaces(uint32_t c)
+{
+    return c == ' ' || c == 0x3000;
+}
+
+static int collect(void *ud, size_t b0, size_t b1)
+{
+    char *out = ud;
+    size_t n = strlen(out);
+    if (n + 24 >= 128)
+        return 7;
+    snprintf(out + n, 128 - n, "[%zu,%zu)", b0, b1);
+    return 0;
+}
+
+static int refuse(void *ud, size_t b0, size_t b1)
+{
+    (void)ud;
+    (void)b0;
+    (void)b1;
+    return 9;
+}
+
 int main(void)
 {
+    char spans[128] = "";
     uint32_t c = 0;
 
     ok(dec("A", &c) == 1 && c == 'A', "ASCII");
@@ -32,5 +57,13 @@ int main(void)
     ok(!avk_uc_is_emoji('a') && !avk_uc_is_emoji(0x4E2D) &&
            !avk_uc_is_emoji(0x0627),
        "letters of any script are not");
+    avk_utf8_split("  ab c\xE3\x80\x80" "d\xFF" "e  ", spaces, collect, spans);
+    is_str(spans, "[2,4)[5,6)[9,10)[11,12)",
+           "split at spaces, ideographic space and an invalid byte");
+    spans[0] = '\0';
+    avk_utf8_split("   ", spaces, collect, spans);
+    is_str(spans, "", "only spaces: no word");
+    ok(avk_utf8_split("a b", spaces, refuse, NULL) == 9,
+       "a callback's failure stops the split and is returned");
     return tap_done();
 }
