@@ -57,7 +57,10 @@ int main(void)
     ok(!avk_uc_is_emoji('a') && !avk_uc_is_emoji(0x4E2D) &&
            !avk_uc_is_emoji(0x0627),
        "letters of any script are not");
-    avk_utf8_split("  ab c\xE3\x80\x80" "d\xFF" "e  ", spaces, collect, spans);
+    avk_utf8_split("  ab c\xE3\x80\x80"
+                   "d\xFF"
+                   "e  ",
+                   spaces, collect, spans);
     is_str(spans, "[2,4)[5,6)[9,10)[11,12)",
            "split at spaces, ideographic space and an invalid byte");
     spans[0] = '\0';
