@@ -9,33 +9,12 @@
  */
 #include "pubtarget.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "fsutil.h"
-
-static void say(avk_pub_job *job, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void say(avk_pub_job *job, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-
-    if (!job->say)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    job->say(job->ud, line);
-}
-
-static int save(avk_pub_job *job, avk_err *err)
-{
-    return job->save ? job->save(job->ud, err) : 0;
-}
 
 static int auth(avk_http_req *q, const char *scheme, const char *token)
 {
@@ -174,7 +153,7 @@ static int create(avk_pub_job *job, sess *s, avk_err *err)
     write_sess(job, s);
     job->rec->offset = job->public_url ? job->video_bytes : 0;
     snprintf(job->rec->state, sizeof job->rec->state, "uploading");
-    return save(job, err);
+    return avk_pubjob_save(job, err);
 }
 
 /* Bytes the upload URI holds (GET on it), or -1 when it does not say. */
@@ -214,9 +193,9 @@ static int upload(avk_pub_job *job, const sess *s, avk_err *err)
         if (off >= job->video_bytes)
             return 0;
         if (off > 0)
-            say(job, "server holds %lld of %lld bytes", off, job->video_bytes);
+            avk_pubjob_say(job, "server holds %lld of %lld bytes", off, job->video_bytes);
         job->rec->offset = off;
-        if ((rc = save(job, err)))
+        if ((rc = avk_pubjob_save(job, err)))
             return rc;
         snprintf(o, sizeof o, "%lld", off);
         snprintf(size, sizeof size, "%lld", job->video_bytes);
@@ -232,7 +211,7 @@ static int upload(avk_pub_job *job, const sess *s, avk_err *err)
             avk_http_resp_release(&r);
             avk_http_req_release(&q);
             job->rec->offset = job->video_bytes;
-            return save(job, err);
+            return avk_pubjob_save(job, err);
         }
         if (!rc && r.status < 500 && r.status != 429)
             rc = graph_error(&q, &r, err);
@@ -337,7 +316,7 @@ restart:
         (rc = upload(job, &s, err)))
         return rc;
     snprintf(job->rec->state, sizeof job->rec->state, "processing");
-    if ((rc = save(job, err)))
+    if ((rc = avk_pubjob_save(job, err)))
         return rc;
     t0 = avk_mono_ms();
     for (;;) {
@@ -348,7 +327,7 @@ restart:
             break;
         if (!strcmp(code, "PUBLISHED")) {
             /* published by an earlier attempt whose reply was lost */
-            say(job, "the container is already published");
+            avk_pubjob_say(job, "the container is already published");
             done(job, s.id);
             return 0;
         }
@@ -356,7 +335,7 @@ restart:
             return avk_fail(err, AVK_EX_UNAVAILABLE,
                             "instagram: container failed: %s", detail);
         if (!strcmp(code, "EXPIRED")) {
-            say(job, "the container expired; starting over");
+            avk_pubjob_say(job, "the container expired; starting over");
             job->rec->session[0] = '\0';
             goto restart;
         }
@@ -365,7 +344,7 @@ restart:
                             "instagram: still %s after %lld s; run again to "
                             "keep waiting",
                             code, poll_max / 1000);
-        if ((rc = save(job, err)))
+        if ((rc = avk_pubjob_save(job, err)))
             return rc;
         avk_sleep_ms(poll_ms);
     }
@@ -378,7 +357,7 @@ restart:
 
         s.publishing = 1;
         write_sess(job, &s);
-        if ((rc = save(job, err)))
+        if ((rc = avk_pubjob_save(job, err)))
             return rc;
         avk_buf_init(&url);
         if (avk_buf_printf(&url, "%s/", base(job)) ||
@@ -404,7 +383,7 @@ restart:
             *err = perr;
             return rc;
         }
-        say(job, "media_publish gave no answer (%s); checking the container "
+        avk_pubjob_say(job, "media_publish gave no answer (%s); checking the container "
                  "before any retry", perr.msg);
         if ((rc = status(job, &s, code, sizeof code, detail, sizeof detail,
                          err)))

@@ -9,6 +9,7 @@
  */
 #include "pubtarget.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +17,7 @@
 #include "buf.h"
 #include "fsutil.h"
 
-static void say(avk_pub_job *job, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-#include <stdarg.h>
-static void say(avk_pub_job *job, const char *fmt, ...)
+void avk_pubjob_say(avk_pub_job *job, const char *fmt, ...)
 {
     char line[512];
     va_list ap;
@@ -33,7 +30,7 @@ static void say(avk_pub_job *job, const char *fmt, ...)
     job->say(job->ud, line);
 }
 
-static int save(avk_pub_job *job, avk_err *err)
+int avk_pubjob_save(avk_pub_job *job, avk_err *err)
 {
     return job->save ? job->save(job->ud, err) : 0;
 }
@@ -77,7 +74,7 @@ int avk_pub_dir(avk_pub_job *job, const char *dir, avk_err *err)
     if ((rc = avk_mkdirs(dir, 0755, err)))
         return rc;
     snprintf(job->rec->state, sizeof job->rec->state, "uploading");
-    if ((rc = save(job, err)))
+    if ((rc = avk_pubjob_save(job, err)))
         return rc;
     if ((rc = copy_side(job->video_path, dir, id, "mp4", err)) ||
         (rc = copy_side(job->thumb_path, dir, id, text, err)) ||
@@ -250,7 +247,7 @@ static int yt_open(avk_pub_job *job, avk_err *err)
             snprintf(job->rec->session, sizeof job->rec->session, "%s", loc);
             job->rec->offset = 0;
             snprintf(job->rec->state, sizeof job->rec->state, "uploading");
-            rc = save(job, err);
+            rc = avk_pubjob_save(job, err);
         }
     }
     avk_http_resp_release(&r);
@@ -390,16 +387,16 @@ int avk_pub_youtube(avk_pub_job *job, avk_err *err)
     if (chunk >= 262144)
         chunk -= chunk % 262144; /* real servers want 256 KiB multiples */
     if (job->rec->session[0]) {
-        say(job, "resuming the YouTube upload session");
+        avk_pubjob_say(job, "resuming the YouTube upload session");
         if ((rc = yt_put(job, 0, -1, &what, err)))
             return rc;
         if (what == YT_EXPIRED) {
-            say(job, "YouTube upload session expired; starting over");
+            avk_pubjob_say(job, "YouTube upload session expired; starting over");
             job->rec->session[0] = '\0';
         } else if (what == YT_MORE) {
-            say(job, "server holds %lld of %lld bytes", job->rec->offset,
+            avk_pubjob_say(job, "server holds %lld of %lld bytes", job->rec->offset,
                 job->video_bytes);
-            if ((rc = save(job, err)))
+            if ((rc = avk_pubjob_save(job, err)))
                 return rc;
         }
     }
@@ -424,12 +421,12 @@ int avk_pub_youtube(avk_pub_job *job, avk_err *err)
         if (rc)
             return rc;
         if (what == YT_MORE) {
-            if ((rc = save(job, err)))
+            if ((rc = avk_pubjob_save(job, err)))
                 return rc;
             continue;
         }
         if (what == YT_EXPIRED) {
-            say(job, "YouTube upload session expired; starting over");
+            avk_pubjob_say(job, "YouTube upload session expired; starting over");
             if ((rc = yt_open(job, err)))
                 return rc;
             what = YT_MORE;
@@ -444,28 +441,28 @@ int avk_pub_youtube(avk_pub_job *job, avk_err *err)
                                 max_resumes);
             avk_random_bytes(&rnd, sizeof rnd);
             wait = avk_http_backoff_ms(base_ms, 60000, retries, rnd);
-            say(job, "upload interrupted; asking where it stands in %lld ms",
+            avk_pubjob_say(job, "upload interrupted; asking where it stands in %lld ms",
                 wait);
             avk_sleep_ms(wait);
             if ((rc = yt_put(job, 0, -1, &what, err)))
                 return rc;
             if (what == YT_EXPIRED) {
-                say(job, "YouTube upload session expired; starting over");
+                avk_pubjob_say(job, "YouTube upload session expired; starting over");
                 if ((rc = yt_open(job, err)))
                     return rc;
                 what = YT_MORE;
             } else if (what == YT_RETRY)
                 what = YT_MORE;
-            else if (what == YT_MORE && (rc = save(job, err)))
+            else if (what == YT_MORE && (rc = avk_pubjob_save(job, err)))
                 return rc;
         }
     }
-    if ((rc = save(job, err)))
+    if ((rc = avk_pubjob_save(job, err)))
         return rc;
     if (job->thumb_path) {
         avk_err terr = {0, ""};
         if (yt_thumbnail(job, &terr))
-            say(job, "thumbnail not set: %s", terr.msg);
+            avk_pubjob_say(job, "thumbnail not set: %s", terr.msg);
     }
     return 0;
 }

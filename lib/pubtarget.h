@@ -52,6 +52,13 @@ typedef struct avk_pub_job {
     void *ud;
 } avk_pub_job;
 
+/* For the targets: a progress line through job->say (printf-style, cut
+ * at 511 bytes; nothing when say is NULL), and job->save (0 when save is
+ * NULL, else what it returns). */
+void avk_pubjob_say(avk_pub_job *job, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int avk_pubjob_save(avk_pub_job *job, avk_err *err);
+
 /* Copy the video, thumbnail, subtitles and a metadata JSON into dir, each
  * atomically, the metadata last (its presence means complete).  Names are
  * PROJECT.mp4, PROJECT.jpg/png, PROJECT.srt, PROJECT.vtt, PROJECT.json.

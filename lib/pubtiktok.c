@@ -9,33 +9,12 @@
  */
 #include "pubtarget.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "fsutil.h"
-
-static void say(avk_pub_job *job, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void say(avk_pub_job *job, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-
-    if (!job->say)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    job->say(job->ud, line);
-}
-
-static int save(avk_pub_job *job, avk_err *err)
-{
-    return job->save ? job->save(job->ud, err) : 0;
-}
 
 static const char *nz(const char *s)
 {
@@ -172,7 +151,7 @@ static int creator_check(avk_pub_job *job, const char *privacy, avk_err *err)
         if (!strcmp(nz(json_string_value(json_array_get(opts, i))), privacy))
             found = 1;
     maxd = json_number_value(json_object_get(data, "max_video_post_duration_sec"));
-    say(job, "posting as %s",
+    avk_pubjob_say(job, "posting as %s",
         nz(json_string_value(json_object_get(data, "creator_nickname"))));
     if (!found)
         rc = avk_fail(err, AVK_EX_UNAVAILABLE,
@@ -243,7 +222,7 @@ static int tt_init(avk_pub_job *job, const char *privacy, avk_err *err)
         return rc;
     snprintf(job->rec->state, sizeof job->rec->state, "uploading");
     job->rec->offset = 0;
-    return save(job, err);
+    return avk_pubjob_save(job, err);
 }
 
 typedef struct sess {
@@ -378,7 +357,7 @@ int avk_pub_tiktok(avk_pub_job *job, avk_err *err)
             } else {
                 job->rec->offset = uploaded - uploaded % s.chunk;
                 if (job->rec->offset)
-                    say(job, "server holds %lld of %lld bytes", uploaded,
+                    avk_pubjob_say(job, "server holds %lld of %lld bytes", uploaded,
                         job->video_bytes);
             }
         }
@@ -391,14 +370,14 @@ int avk_pub_tiktok(avk_pub_job *job, avk_err *err)
                 return rc;
             if (what == TT_MORE) {
                 retries = 0;
-                if ((rc = save(job, err)))
+                if ((rc = avk_pubjob_save(job, err)))
                     return rc;
                 continue;
             }
             if (what == TT_DONE)
                 break;
             if (what == TT_GONE) {
-                say(job, "upload URL expired; starting a new post");
+                avk_pubjob_say(job, "upload URL expired; starting a new post");
                 job->rec->session[0] = '\0';
                 job->rec->offset = 0;
                 break;
@@ -413,12 +392,12 @@ int avk_pub_tiktok(avk_pub_job *job, avk_err *err)
         if (what == TT_DONE)
             break;
     }
-    if ((rc = save(job, err)))
+    if ((rc = avk_pubjob_save(job, err)))
         return rc;
     /* poll until TikTok has processed the post */
     snprintf(job->rec->state, sizeof job->rec->state, "processing");
     job->rec->offset = job->video_bytes;
-    if ((rc = save(job, err)))
+    if ((rc = avk_pubjob_save(job, err)))
         return rc;
     t0 = avk_mono_ms();
     for (;;) {
@@ -441,7 +420,7 @@ int avk_pub_tiktok(avk_pub_job *job, avk_err *err)
                             "TikTok: still %s after %lld s; run again to "
                             "keep waiting",
                             status, poll_max / 1000);
-        if ((rc = save(job, err)))
+        if ((rc = avk_pubjob_save(job, err)))
             return rc;
         if (job->limit && (rc = job->limit(job->ud, "status", 30, 60000, err)))
             return rc;
